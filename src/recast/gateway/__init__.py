@@ -1,0 +1,1 @@
+"""recast.gateway (being built)."""

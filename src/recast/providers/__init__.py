@@ -1,0 +1,1 @@
+"""recast.providers (being built)."""

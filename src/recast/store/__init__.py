@@ -1,0 +1,1 @@
+"""recast.store (being built)."""
