@@ -13,6 +13,8 @@ Example::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from recast.catalog._catalog import (
     Catalog,
     bundled_path,
@@ -37,7 +39,36 @@ from recast.catalog._model import (
 )
 from recast.catalog._platforms import PLATFORMS, Platform, home_platform
 from recast.catalog._query import OfferingStatus, list_offerings, search, status_of, upcoming
-from recast.catalog._resolve import ParsedId, lookup, parse_id, resolve
+from recast.catalog._resolve import ParsedId, lookup, parse_id, resolve, suggest
+
+if TYPE_CHECKING:
+    from recast.catalog._calendar import shutdown_calendar
+    from recast.catalog._sync import SourceSync, SyncReport, sync
+
+#: Public names whose modules load on first use (``sync`` pulls in tarfile and
+#: tempfile): ``recast models show`` should not pay for them at start-up.
+_LAZY = {
+    "shutdown_calendar": "recast.catalog._calendar",
+    "SourceSync": "recast.catalog._sync",
+    "SyncReport": "recast.catalog._sync",
+    "sync": "recast.catalog._sync",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'recast.catalog' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "PLATFORMS",
@@ -57,7 +88,9 @@ __all__ = [
     "Prices",
     "Replacement",
     "Source",
+    "SourceSync",
     "State",
+    "SyncReport",
     "bundled_path",
     "home_platform",
     "list_offerings",
@@ -67,7 +100,10 @@ __all__ = [
     "reset_catalog_cache",
     "resolve",
     "search",
+    "shutdown_calendar",
     "status_of",
+    "suggest",
+    "sync",
     "upcoming",
     "user_cache_path",
 ]

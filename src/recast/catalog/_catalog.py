@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,8 @@ class Catalog:
     built_at: str = ""
     provenance: list[dict[str, Any]] = field(default_factory=list)
     _by_model: dict[str, list[Offering]] = field(default_factory=dict, repr=False)
+    #: Lazily built indexes (resolver, search) keyed by their owner; see ``_resolve.py``.
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_model: dict[str, list[Offering]] = defaultdict(list)
@@ -126,7 +127,8 @@ def user_cache_path() -> Path:
 
 def bundled_path() -> Path:
     """The compiled catalog shipped inside the package."""
-    return Path(str(resources.files("recast.catalog") / "data" / BUNDLED_FILE))
+    # Beside this module (not importlib.resources, which costs ~15 ms to import at start-up).
+    return Path(__file__).resolve().parent / "data" / BUNDLED_FILE
 
 
 def read_catalog_file(path: Path) -> Catalog:

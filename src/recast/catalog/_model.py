@@ -160,6 +160,8 @@ class Lifecycle:
             return "deprecated"
         if shutdown is not None:
             announced = self.announced_on or self.deprecated_on
+            if announced is None and shutdown.precision == "not_before":
+                return self.state  # a promised floor ("not before"), not an announced shutdown
             if announced is None or as_of >= announced.on:
                 return "deprecated"
             return "active"

@@ -1,29 +1,144 @@
 """Questions asked of the catalog on a given day: list, upcoming shutdowns, fuzzy search.
 
-PLACEHOLDER written by the lead so imports work; the catalog-CLI helper replaces it.
+Every function takes ``as_of`` (default: today) because an offering's state
+depends on the day it is looked at: ``gpt-4.5-preview`` was ``deprecated`` on
+2025-05-01 and ``retired`` from 2025-07-14.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
-from recast.catalog._catalog import Catalog
-from recast.catalog._model import Model, Offering, State
+from recast.catalog._catalog import Catalog, load_catalog
+from recast.catalog._model import LifecycleDate, Model, Offering, Prices, Replacement, State
+from recast.catalog._platforms import PLATFORMS, home_platform
+from recast.errors import UnknownPlatformError
+
+#: Version of the JSON produced by :meth:`OfferingStatus.to_dict`.
+STATUS_SCHEMA_VERSION = 1
+
+_PLATFORM_ORDER = {name: i for i, name in enumerate(PLATFORMS)}
+_TOKEN_SPLIT = re.compile(r"[\s\-_./:@]+")
 
 
 @dataclass(frozen=True)
 class OfferingStatus:
-    """An offering seen on one day: its computed state and days left."""
+    """An offering seen on one day: its computed state and days left.
+
+    ``model`` is the offering's :class:`Model` when the catalog was at hand.
+    ``days_left`` is negative once the shutdown date has passed and ``None``
+    when no shutdown date is known.
+    """
 
     offering: Offering
     state: State
     days_left: int | None
     as_of: date
+    model: Model | None = None
+
+    @property
+    def provider(self) -> str:
+        """The model's maker, or ``""`` when the model is not in the catalog."""
+        return self.model.provider if self.model else ""
+
+    @property
+    def shutdown_on(self) -> LifecycleDate | None:
+        return self.offering.lifecycle.shutdown_on
+
+    @property
+    def replacement(self) -> Replacement | None:
+        """The recommended replacement (else the first listed), if any."""
+        return self.offering.lifecycle.recommended_replacement
+
+    @property
+    def is_home(self) -> bool:
+        """Whether this offering is on the maker's own API."""
+        return self.model is not None and home_platform(self.model.provider) == (
+            self.offering.platform
+        )
+
+    def to_dict(self, prices: Prices | None = None) -> dict[str, Any]:
+        """Render as JSON: flat ``*_on`` dates (``YYYY-MM-DD``) each with a ``*_precision``."""
+        offering = self.offering
+        lifecycle = offering.lifecycle
+        data: dict[str, Any] = {
+            "model": offering.model,
+            "provider": self.provider or None,
+            "platform": offering.platform,
+            "platform_id": offering.platform_id,
+            "region": offering.region,
+            "state": self.state,
+            "recorded_state": lifecycle.state,
+            "days_left": self.days_left,
+        }
+        for name in ("announced", "deprecated", "shutdown"):
+            value: LifecycleDate | None = getattr(lifecycle, f"{name}_on")
+            data[f"{name}_on"] = value.on.isoformat() if value else None
+            data[f"{name}_precision"] = value.precision if value else None
+        data["replacements"] = [
+            {
+                "model": r.model,
+                "platform": r.platform or offering.platform,
+                "recommended": r.recommended,
+                "note": r.note or None,
+                "source_url": r.source_url or None,
+            }
+            for r in lifecycle.replacements
+        ]
+        data["sources"] = [s.to_dict() for s in lifecycle.sources]
+        if prices is not None:
+            data["prices"] = prices.to_dict()
+        return data
 
 
-def status_of(offering: Offering, as_of: date | None = None) -> OfferingStatus:
-    raise NotImplementedError
+def _today(as_of: date | None) -> date:
+    return as_of if as_of is not None else date.today()
+
+
+def _catalog(catalog: Catalog | None) -> Catalog:
+    return catalog if catalog is not None else load_catalog()
+
+
+def _check_platform(platform: str | None) -> str | None:
+    if platform is None:
+        return None
+    name = platform.strip().lower()
+    if name not in PLATFORMS:
+        raise UnknownPlatformError(platform, sorted(PLATFORMS))
+    return name
+
+
+def status_of(
+    offering: Offering, as_of: date | None = None, *, catalog: Catalog | None = None
+) -> OfferingStatus:
+    """Return the offering's state and days left on ``as_of`` (default today).
+
+    Pass ``catalog`` to attach the offering's :class:`Model`.
+    """
+    day = _today(as_of)
+    lifecycle = offering.lifecycle
+    model = catalog.models.get(offering.model) if catalog is not None else None
+    return OfferingStatus(
+        offering=offering,
+        state=lifecycle.state_on(day),
+        days_left=lifecycle.days_left(day),
+        as_of=day,
+        model=model,
+    )
+
+
+def _list_key(status: OfferingStatus) -> tuple[str, str, int, str, str]:
+    offering = status.offering
+    return (
+        status.provider,
+        offering.model,
+        _PLATFORM_ORDER.get(offering.platform, len(_PLATFORM_ORDER)),
+        offering.platform_id,
+        offering.region or "",
+    )
 
 
 def list_offerings(
@@ -35,7 +150,41 @@ def list_offerings(
     as_of: date | None = None,
     catalog: Catalog | None = None,
 ) -> list[OfferingStatus]:
-    raise NotImplementedError
+    """Return the offerings matching every filter given, as seen on ``as_of``.
+
+    ``status`` compares the state on ``as_of``; ``shutdown_before`` keeps
+    offerings whose shutdown date is strictly earlier. Sorted by provider,
+    model, platform (in ``PLATFORMS`` order), platform id.
+    """
+    cat = _catalog(catalog)
+    day = _today(as_of)
+    platform = _check_platform(platform)
+    wanted_provider = provider.strip().lower() if provider else None
+    result: list[OfferingStatus] = []
+    for offering in cat.offerings:
+        if platform is not None and offering.platform != platform:
+            continue
+        if shutdown_before is not None:
+            shutdown = offering.lifecycle.shutdown_on
+            if shutdown is None or shutdown.on >= shutdown_before:
+                continue
+        current = status_of(offering, day, catalog=cat)
+        if wanted_provider is not None and current.provider != wanted_provider:
+            continue
+        if status is not None and current.state != status:
+            continue
+        result.append(current)
+    result.sort(key=_list_key)
+    return result
+
+
+def _latest_day(shutdown: LifecycleDate) -> date:
+    """The last day the shutdown could fall on, as far as the date says."""
+    if shutdown.precision == "month":
+        first = shutdown.on.replace(day=1)
+        next_month = (first + timedelta(days=32)).replace(day=1)
+        return next_month - timedelta(days=1)
+    return shutdown.on
 
 
 def upcoming(
@@ -45,8 +194,93 @@ def upcoming(
     platform: str | None = None,
     catalog: Catalog | None = None,
 ) -> list[OfferingStatus]:
-    raise NotImplementedError
+    """Return offerings that shut down within ``within_days`` of ``as_of``, soonest first.
+
+    A shutdown on ``as_of`` itself counts (``days_left == 0``); one already past
+    does not. A ``month`` date counts until the end of its month. Ties are broken
+    by model, platform (in ``PLATFORMS`` order) and platform id.
+    """
+    if within_days < 0:
+        raise ValueError(f"within_days must be >= 0, got {within_days!r}")
+    cat = _catalog(catalog)
+    day = _today(as_of)
+    platform = _check_platform(platform)
+    result: list[OfferingStatus] = []
+    for offering in cat.offerings:
+        shutdown = offering.lifecycle.shutdown_on
+        if shutdown is None:
+            continue
+        if platform is not None and offering.platform != platform:
+            continue
+        if _latest_day(shutdown) < day or (shutdown.on - day).days > within_days:
+            continue
+        result.append(status_of(offering, day, catalog=cat))
+    result.sort(
+        key=lambda s: (
+            s.offering.lifecycle.shutdown_on.on if s.offering.lifecycle.shutdown_on else day,
+            s.offering.model,
+            _PLATFORM_ORDER.get(s.offering.platform, len(_PLATFORM_ORDER)),
+            s.offering.platform_id,
+            s.offering.region or "",
+        )
+    )
+    return result
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in _TOKEN_SPLIT.split(text.lower()) if t]
+
+
+def _search_names(cat: Catalog) -> list[tuple[Model, tuple[str, ...]]]:
+    cached = cat._memo.get("search_names")
+    if cached is None:
+        names: list[tuple[Model, tuple[str, ...]]] = []
+        for model in cat.models.values():
+            values = {model.id.lower(), *(a.lower() for a in model.aliases)}
+            if model.name:
+                values.add(model.name.lower())
+            values.update(o.platform_id.lower() for o in cat.offerings_of(model.id))
+            names.append((model, tuple(sorted(values))))
+        cat._memo["search_names"] = cached = names
+    result: list[tuple[Model, tuple[str, ...]]] = cached
+    return result
 
 
 def search(text: str, *, limit: int = 20, catalog: Catalog | None = None) -> list[Model]:
-    raise NotImplementedError
+    """Return up to ``limit`` models whose ids, aliases, names or platform ids resemble ``text``.
+
+    Ranked exact match first, then prefix, then all query tokens present, then
+    by similarity (``difflib`` ratio >= 0.6); ties go to the shorter id.
+    """
+    import difflib
+
+    cat = _catalog(catalog)
+    query = text.strip().lower()
+    if not query or limit <= 0:
+        return []
+    query_tokens = _tokens(query)
+    matcher = difflib.SequenceMatcher(b=query, autojunk=False)
+    scored: list[tuple[int, float, int, str, Model]] = []
+    for model, names in _search_names(cat):
+        best: tuple[int, float] | None = None
+        for name in names:
+            if name == query:
+                candidate = (0, 1.0)
+            elif name.startswith(query):
+                candidate = (1, len(query) / len(name))
+            elif query in name or (query_tokens and all(t in _tokens(name) for t in query_tokens)):
+                candidate = (2, len(query) / len(name))
+            else:
+                matcher.set_seq1(name)
+                if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
+                    continue
+                ratio = matcher.ratio()
+                if ratio < 0.6:
+                    continue
+                candidate = (3, ratio)
+            if best is None or (candidate[0], -candidate[1]) < (best[0], -best[1]):
+                best = candidate
+        if best is not None:
+            scored.append((best[0], -best[1], len(model.id), model.id, model))
+    scored.sort(key=lambda item: item[:4])
+    return [item[4] for item in scored[:limit]]

@@ -25,9 +25,13 @@ app = typer.Typer(
 #: (module under recast.cli, attribute, command name). Each module owns one verb.
 VERB_GROUPS: list[tuple[str, str, str]] = [
     ("models", "app", "models"),
+    ("serve", "app", "serve"),
 ]
 #: Single commands (not groups): (module, function, command name).
-VERB_COMMANDS: list[tuple[str, str, str]] = []
+VERB_COMMANDS: list[tuple[str, str, str]] = [
+    ("audition", "audition_command", "audition"),
+    ("scan", "scan_command", "scan"),
+]
 
 
 def _version(value: bool) -> None:

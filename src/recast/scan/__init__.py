@@ -1,7 +1,47 @@
-"""`recast scan`: find every model id a codebase depends on, and judge it against the catalog."""
+"""`recast scan`: find every model id a codebase depends on, and judge it against the catalog.
+
+Example::
+
+    >>> from recast.scan import scan, fix
+    >>> result = scan(["src"])
+    >>> [f"{f.path}:{f.line} {f.text} {f.status}" for f in result.findings]
+    >>> fix(result).diff          # a dry run; fix(result, write=True) applies it
+"""
 
 from __future__ import annotations
 
-from recast.scan._finding import Context, Finding, ScanResult, Severity, SkippedFile, Status
+from recast.scan._config import ScanConfig, changed_files, load_config, read_config_file
+from recast.scan._find import kind_of
+from recast.scan._finding import CODES, Context, Finding, ScanResult, Severity, SkippedFile, Status
+from recast.scan._fix import FileFix, FixResult, SkippedFix, fix
+from recast.scan._render import FORMATS, render, render_table
+from recast.scan._rules import RULES, Rule, explain, rule_for
+from recast.scan._scan import scan, with_overrides
 
-__all__ = ["Context", "Finding", "ScanResult", "Severity", "SkippedFile", "Status"]
+__all__ = [
+    "CODES",
+    "FORMATS",
+    "RULES",
+    "Context",
+    "FileFix",
+    "Finding",
+    "FixResult",
+    "Rule",
+    "ScanConfig",
+    "ScanResult",
+    "Severity",
+    "SkippedFile",
+    "SkippedFix",
+    "Status",
+    "changed_files",
+    "explain",
+    "fix",
+    "kind_of",
+    "load_config",
+    "read_config_file",
+    "render",
+    "render_table",
+    "rule_for",
+    "scan",
+    "with_overrides",
+]

@@ -1,6 +1,23 @@
-"""What a scan produces: one :class:`Finding` per model reference, gathered in a :class:`ScanResult`.
+"""What a scan produces: a :class:`Finding` per model reference, gathered in a :class:`ScanResult`.
 
 Shared by the finder (which creates findings) and the reporters (which render them).
+
+CHANGELOG for reporters (from the scan core engineer):
+- ``CODES``: the rule code of each status (``RC101`` retired-model, ``RC102`` deprecated-model,
+  ``RC103`` legacy-model, ``RC104`` unknown-model, ``RC100`` active-model); ``Finding.code``
+  always holds one of them.
+- ``Finding`` gained optional fields: ``fix_text`` (the whole token as it would be rewritten by
+  ``--fix``; ``None`` when no safe fix), ``replacements`` (every replacement named, for an
+  ambiguous one), ``replacement_platform_id`` (the replacement's id on the finding's platform),
+  ``platform_reason`` (how the platform was chosen: ``form``, ``hint``, ``context``, ``home``,
+  ``only``), ``fails`` (True when the finding is at or above the scan's ``--fail-on`` /
+  ``--fail-within`` threshold; comments and docs never fail).
+- For notebook findings ``line_text`` is the line inside the cell (as a person reads it), while
+  ``line``/``column``/``end_column`` stay positions in the raw ``.ipynb`` file. ``text`` is the
+  token as written, routing prefix included (``bedrock/us.anthropic…``, an ARN, ``models/…``).
+- ``ScanResult`` gained ``notes`` (files read with a fallback encoding, as ``SkippedFile`` pairs
+  of path and note), ``suppressed`` (count of findings silenced by ``recast: ignore``),
+  ``fail_on``, ``fail_within_days`` and ``exit_code`` (0 or 1, from the thresholds).
 """
 
 from __future__ import annotations
@@ -15,6 +32,15 @@ Status = Literal["active", "legacy", "deprecated", "retired", "unknown"]
 Context = Literal["code", "config", "comment", "docs"]
 #: SARIF-compatible levels; ``none`` is informational (active models).
 Severity = Literal["error", "warning", "note", "none"]
+
+#: Rule code of each status; the scan-output engineer's ``_rules.py`` documents each one.
+CODES: dict[str, str] = {
+    "retired": "RC101",
+    "deprecated": "RC102",
+    "legacy": "RC103",
+    "unknown": "RC104",
+    "active": "RC100",
+}
 
 STATUS_ORDER: dict[str, int] = {
     "retired": 4,
@@ -58,6 +84,11 @@ class Finding:
     cell: int | None = None
     cell_line: int | None = None
     line_text: str = ""
+    fix_text: str | None = None
+    replacements: tuple[str, ...] = ()
+    replacement_platform_id: str | None = None
+    platform_reason: str | None = None
+    fails: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,3 +110,12 @@ class ScanResult:
     files_scanned: int = 0
     bytes_scanned: int = 0
     seconds: float = 0.0
+    notes: list[SkippedFile] = field(default_factory=list)
+    suppressed: int = 0
+    fail_on: str = "retired"
+    fail_within_days: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any finding is at or above the thresholds (``Finding.fails``), else 0."""
+        return 1 if any(f.fails for f in self.findings) else 0

@@ -1,0 +1,327 @@
+"""Gateway overhead, three ways in one sitting: direct, through `recast serve`, through LiteLLM.
+
+Runs the shared harness (``../shared/bench/gateway/bench.sh``: nginx fake upstream, wrk,
+c=1 / c=64 / streaming c=16) against
+
+* ``direct``          the fake upstream itself (the floor),
+* ``recast``          ``recast serve`` with capture on (SQLite, the default),
+* ``recast-nocap``    ``recast serve --no-capture`` (to price capture),
+* ``litellm``         LiteLLM proxy as the harness README measured it (own venv,
+                      2 workers, master key, no DB),
+
+then prints the table and the overhead: added p50 at c=1, throughput ratios against
+LiteLLM at c=64 and streaming c=16, and what capture costs.
+
+    .venv/bin/python bench/gateway_bench.py            # full runs (~12 minutes)
+    .venv/bin/python bench/gateway_bench.py --quick    # 3-second smoke runs
+    .venv/bin/python bench/gateway_bench.py --skip litellm --workers 2
+
+LiteLLM lives in its own venv (``--litellm-venv``, default /tmp/litellm-venv); the script
+creates it with ``pip install 'litellm[proxy]'`` when missing and skips LiteLLM with a
+note when that is impossible (no network to PyPI, say).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HARNESS = ROOT.parent / "shared" / "bench" / "gateway"
+UPSTREAM = "http://127.0.0.1:18080"
+NGINX_PREFIX = Path("/tmp/gwbench-nginx")
+
+
+def say(message: str) -> None:
+    print(f"# {message}", file=sys.stderr, flush=True)
+
+
+def http_ok(url: str, timeout: float = 2.0, headers: dict[str, str] | None = None) -> bool:
+    try:
+        request = urllib.request.Request(url, headers=headers or {})
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            return bool(200 <= reply.status < 300)
+    except Exception:
+        return False
+
+
+def wait_for(url: str, seconds: float, headers: dict[str, str] | None = None) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if http_ok(url, headers=headers):
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def start_nginx() -> bool:
+    """Start the fake upstream unless it already answers; return True if we started it."""
+    if http_ok(UPSTREAM + "/health"):
+        return False
+    NGINX_PREFIX.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["nginx", "-p", f"{NGINX_PREFIX}/", "-c", str(HARNESS / "nginx.conf")], check=True
+    )
+    if not wait_for(UPSTREAM + "/health", 10):
+        sys.exit("gateway_bench: the fake upstream (nginx) did not start")
+    return True
+
+
+def stop_nginx() -> None:
+    pid_file = NGINX_PREFIX / "nginx.pid"
+    if pid_file.exists():
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError, ValueError):
+            found += [int(c) for c in task.read_text().split()]
+    return found
+
+
+def stop_tree(pid: int) -> None:
+    """SIGTERM a process we started (its workers go with it); SIGKILL what is left after 20 s."""
+    tree = [pid]
+    for parent in list(tree):
+        tree += _children(parent)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in tree):
+        time.sleep(0.2)
+    for left in tree:
+        with contextlib.suppress(OSError):
+            os.kill(left, signal.SIGKILL)
+
+
+def run_harness(
+    label: str,
+    base_url: str,
+    args: argparse.Namespace,
+    key: str = "sk-dummy",
+    pids: list[int] | None = None,
+) -> list[str]:
+    """Run bench.sh; return its result lines (``target conc rps p50_ms p99_ms # ...``)."""
+    command = ["bash", str(HARNESS / "bench.sh"), "-l", label, "-k", key, "-r", str(args.repeats)]
+    if pids:
+        command += ["-p", ",".join(str(p) for p in pids)]
+    if args.quick:
+        command.append("-q")
+    command.append(base_url)
+    env = {"QUIET_WAIT": "30", "RETRIES": "1", **os.environ, "KEEP_NGINX": "1"}
+    say(f"running {label} against {base_url}")
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    sys.stderr.write(done.stderr)
+    lines = [
+        line
+        for line in done.stdout.splitlines()
+        if line and not line.startswith("target ") and not line.startswith("#")
+    ]
+    for line in lines:
+        print(line, flush=True)
+    if done.returncode != 0:
+        say(f"{label}: bench.sh exited with {done.returncode}")
+    return lines
+
+
+def recast_target(args: argparse.Namespace, capture: bool, port: int) -> list[str]:
+    home = Path(tempfile.mkdtemp(prefix="recast-bench-"))
+    config = home / "gateway.yaml"
+    config.write_text(
+        "upstreams:\n"
+        "  - name: fake\n"
+        f"    base_url: {UPSTREAM}/v1\n"
+        "    api_key_env: BENCH_UPSTREAM_KEY\n"
+        "access:\n"
+        "  require_key: true\n"
+    )
+    env = {**os.environ, "RECAST_HOME": str(home), "BENCH_UPSTREAM_KEY": "sk-dummy-upstream"}
+    recast = [str(ROOT / ".venv" / "bin" / "recast")]
+    if not Path(recast[0]).exists():
+        recast = [shutil.which("recast") or "recast"]
+    key = subprocess.run(
+        [*recast, "serve", "keys", "create", "bench", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout.strip()
+    command = [
+        *recast,
+        "serve",
+        "--config",
+        str(config),
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+        "--log-level",
+        "warning",
+    ]
+    if not capture:
+        command.append("--no-capture")
+    log = open(home / "serve.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    label = "recast" if capture else "recast-nocap"
+    try:
+        if not wait_for(f"http://127.0.0.1:{port}/readyz", 60):
+            say(f"{label}: gateway did not become ready; see {home / 'serve.log'}")
+            return []
+        return run_harness(label, f"http://127.0.0.1:{port}/v1", args, key, [process.pid])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def ensure_litellm(venv: Path) -> Path | None:
+    binary = venv / "bin" / "litellm"
+    if binary.exists():
+        return binary
+    say(f"creating {venv} and installing 'litellm[proxy]' (a few minutes)")
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "litellm[proxy]"], check=True, timeout=1800
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        say(f"LiteLLM skipped: could not install litellm[proxy] into {venv} ({exc})")
+        return None
+    return binary if binary.exists() else None
+
+
+def litellm_target(args: argparse.Namespace) -> list[str]:
+    venv = Path(args.litellm_venv)
+    if ensure_litellm(venv) is None:
+        return []
+    config = HARNESS / "litellm_config.yaml"
+    master = next(
+        line.split(":", 1)[1].strip()
+        for line in config.read_text().splitlines()
+        if line.strip().startswith("master_key:")
+    )
+    env = {**os.environ, "LITELLM_VENV": str(venv)}
+    started = subprocess.run(
+        ["bash", str(HARNESS / "litellm_run.sh"), str(config), "14000", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    pid = int(started.stdout.strip().splitlines()[-1])
+    try:
+        if not wait_for("http://127.0.0.1:14000/health/liveliness", 180):
+            say("LiteLLM skipped: the proxy did not come up (see /tmp/litellm-14000.log)")
+            return []
+        return run_harness("litellm", "http://127.0.0.1:14000/v1", args, master, [pid])
+    finally:
+        stop_tree(pid)
+
+
+def summarise(lines: list[str]) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """(target, conc) -> median (rps, p50_ms, p99_ms) over the repeats."""
+    runs: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    for line in lines:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 5 or fields[2] == "NA":
+            continue
+        target, conc = fields[0], fields[1]
+        runs.setdefault((target, conc), []).append(
+            (float(fields[2]), float(fields[3]), float(fields[4]))
+        )
+    return {
+        key: (
+            statistics.median(r for r, _, _ in values),
+            statistics.median(p for _, p, _ in values),
+            statistics.median(q for _, _, q in values),
+        )
+        for key, values in runs.items()
+    }
+
+
+def report(table: dict[tuple[str, str], tuple[float, float, float]]) -> None:
+    print()
+    print(f"{'target':<22}{'conc':>5}{'rps':>10}{'p50_ms':>10}{'p99_ms':>10}")
+    for (target, conc), (rps, p50, p99) in table.items():
+        print(f"{target:<22}{conc:>5}{rps:>10.1f}{p50:>10.3f}{p99:>10.3f}")
+    print()
+
+    def get(target: str, conc: str) -> tuple[float, float, float] | None:
+        return table.get((target, conc))
+
+    direct1 = get("direct", "1")
+    for target in ("recast", "recast-nocap", "litellm"):
+        one = get(target, "1")
+        if one and direct1:
+            print(f"added p50 at c=1, {target}: {one[1] - direct1[1]:.3f} ms")
+    for conc, label in (("64", ""), ("16", ":stream")):
+        lite = get("litellm" + label, conc)
+        for target in ("recast", "recast-nocap"):
+            mine = get(target + label, conc)
+            if mine and lite:
+                print(
+                    f"throughput c={conc}{' stream' if label else ''}, {target} / litellm: "
+                    f"{mine[0] / lite[0]:.1f}x ({mine[0]:.0f} vs {lite[0]:.0f} rps)"
+                )
+    for conc, label in (("64", ""), ("16", ":stream")):
+        on, off = get("recast" + label, conc), get("recast-nocap" + label, conc)
+        if on and off:
+            print(
+                f"capture cost c={conc}{' stream' if label else ''}: "
+                f"{(1 - on[0] / off[0]) * 100:.1f}% of throughput"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3-second runs, one repeat")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="recast serve --workers")
+    parser.add_argument("--litellm-venv", default="/tmp/litellm-venv")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["direct", "recast", "recast-nocap", "litellm"],
+    )
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx", "curl"):
+        if shutil.which(tool) is None:
+            sys.exit(f"gateway_bench: {tool!r} not found (apt-get install -y nginx-light wrk curl)")
+    started = start_nginx()
+    lines: list[str] = []
+    try:
+        print("target conc rps p50_ms p99_ms")
+        if "direct" not in args.skip:
+            lines += run_harness("direct", UPSTREAM + "/v1", args)
+        if "recast" not in args.skip:
+            lines += recast_target(args, capture=True, port=18090)
+        if "recast-nocap" not in args.skip:
+            lines += recast_target(args, capture=False, port=18091)
+        if "litellm" not in args.skip:
+            lines += litellm_target(args)
+    finally:
+        if started:
+            stop_nginx()
+    report(summarise(lines))
+
+
+if __name__ == "__main__":
+    main()

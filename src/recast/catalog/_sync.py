@@ -1,0 +1,610 @@
+"""Refresh the user's catalog cache from a source, a URL, a file or a provider's /v1/models.
+
+``sync()`` reads one source, merges it into the current catalog (the user cache
+if there is one, else the bundled catalog) with the documented precedence of
+:mod:`recast.catalog._compile`, and writes the result atomically to
+:func:`recast.catalog.user_cache_path`. Any failure (offline, corrupt file,
+bad key) raises :class:`~recast.errors.SourceError` and leaves the cache as it was.
+
+Source forms:
+
+* ``None``: every named source from its published URL.
+* a name (``litellm``, ``models.dev``, ``modeldeprecations.dev``, ``deprecations.info``):
+  that source's published URL.
+* ``http(s)://…``: a file in any of the four formats, downloaded.
+* a local file or folder in any of the four formats (auto-detected).
+* ``base_url`` (+ ``api_key_env``): a provider's ``GET /v1/models``; OpenAI's
+  ``shutdown_date`` and Mistral's ``deprecation`` / ``deprecation_replacement_model``
+  become lifecycle facts (importers ``openai-models-endpoint`` / ``mistral-models-endpoint``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from recast.catalog._catalog import (
+    Catalog,
+    bundled_path,
+    read_catalog_file,
+    reset_catalog_cache,
+    user_cache_path,
+    write_catalog_file,
+)
+from recast.catalog._model import (
+    Capabilities,
+    LifecycleDate,
+    Model,
+    Replacement,
+    Source,
+)
+from recast.errors import SourceError
+
+if TYPE_CHECKING:  # only for annotations: loading the catalog must not import these
+    import httpx
+
+    from recast.catalog.sources._common import ImportResult
+
+SYNC_SCHEMA_VERSION = 1
+
+#: Named sources and where each is published.
+PUBLISHED: dict[str, str] = {
+    "litellm": (
+        "https://raw.githubusercontent.com/BerriAI/litellm/main/"
+        "model_prices_and_context_window.json"
+    ),
+    "models.dev": "https://models.dev/api.json",
+    "modeldeprecations.dev": (
+        "https://codeload.github.com/mnfst/modeldeprecations.dev/tar.gz/refs/heads/main"
+    ),
+    "deprecations.info": "https://deprecations.info/v1/deprecations.json",
+}
+_ALIASES = {
+    "modeldeprecations": "modeldeprecations.dev",
+    "modelsdev": "models.dev",
+    "deprecations-rss": "deprecations.info",
+    "deprecations-info": "deprecations.info",
+}
+_ENDPOINT_HOSTS = {"api.openai.com": "openai", "api.mistral.ai": "mistral"}
+
+
+@dataclass
+class SourceSync:
+    """What one source contributed to a sync."""
+
+    source: str
+    kind: str  # named | url | file | dir | models-endpoint
+    importer: str
+    location: str
+    records: int = 0
+    models: int = 0
+    offerings: int = 0
+    new_offerings: int = 0
+    changed_offerings: int = 0
+    conflicts: int = 0
+    synced_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "importer": self.importer,
+            "location": self.location,
+            "records": self.records,
+            "models": self.models,
+            "offerings": self.offerings,
+            "new_offerings": self.new_offerings,
+            "changed_offerings": self.changed_offerings,
+            "conflicts": self.conflicts,
+            "synced_at": self.synced_at,
+        }
+
+
+@dataclass
+class SyncReport:
+    """What ``sync`` did: each source read, the cache written, and sources that failed."""
+
+    cache_path: str
+    sources: list[SourceSync] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    offerings_total: int = 0
+
+    @property
+    def new_offerings(self) -> int:
+        return sum(s.new_offerings for s in self.sources)
+
+    @property
+    def changed_offerings(self) -> int:
+        return sum(s.changed_offerings for s in self.sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SYNC_SCHEMA_VERSION,
+            "cache_path": self.cache_path,
+            "offerings_total": self.offerings_total,
+            "new_offerings": self.new_offerings,
+            "changed_offerings": self.changed_offerings,
+            "sources": [s.to_dict() for s in self.sources],
+            "failures": list(self.failures),
+        }
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _current_catalog(cache: Path) -> Catalog:
+    if cache.exists():
+        return read_catalog_file(cache)
+    return read_catalog_file(bundled_path())
+
+
+# --------------------------------------------------------------------------- network
+
+
+def _client(client: httpx.Client | None, timeout: float) -> httpx.Client:
+    import httpx
+
+    return client if client is not None else httpx.Client(timeout=timeout, follow_redirects=True)
+
+
+def _get(
+    url: str,
+    *,
+    client: httpx.Client | None = None,
+    timeout: float = 30.0,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """GET ``url``; network failures and HTTP errors become one-line SourceErrors."""
+    import httpx
+
+    http = _client(client, timeout)
+    try:
+        response = http.get(url, headers=headers or {})
+    except httpx.HTTPError as exc:
+        raise SourceError(
+            f"Cannot reach {url!r} ({type(exc).__name__}: {exc}). You may be offline; "
+            "the catalog stays as it was (bundled or previously synced data). "
+            "Sync from a local file with `recast models sync --source FILE`."
+        ) from exc
+    finally:
+        if client is None:
+            http.close()
+    if response.status_code in (401, 403):
+        raise SourceError(
+            f"{url!r} refused the request (HTTP {response.status_code}). "
+            "Check the API key (--api-key-env)."
+        )
+    if response.status_code >= 400:
+        raise SourceError(f"{url!r} answered HTTP {response.status_code}; nothing was synced.")
+    return response
+
+
+def _download(url: str, folder: Path, *, client: httpx.Client | None, timeout: float) -> Path:
+    response = _get(url, client=client, timeout=timeout)
+    name = Path(urlparse(url).path).name or "download"
+    if response.headers.get("content-type", "").startswith("application/gzip") or url.endswith(
+        (".tar.gz", ".tgz", "/tar.gz/refs/heads/main")
+    ):
+        archive = folder / "archive.tar.gz"
+        archive.write_bytes(response.content)
+        return _extract(archive, folder / "extracted")
+    target = folder / name
+    target.write_bytes(response.content)
+    return target
+
+
+def _extract(archive: Path, target: Path) -> Path:
+    """Unpack the YAML files of a modeldeprecations.dev archive; return the models/ folder."""
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = [
+                m
+                for m in tar.getmembers()
+                if m.isfile()
+                and m.name.endswith(".yaml")
+                and "/models/" in f"/{m.name}"
+                and ".." not in Path(m.name).parts
+                and not m.name.startswith("/")
+            ]
+            for member in members:
+                handle = tar.extractfile(member)
+                if handle is None:
+                    continue
+                rel = (
+                    member.name.split("/models/", 1)[1]
+                    if "/models/" in member.name
+                    else member.name
+                )
+                out = target / "models" / rel
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(handle.read())
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise SourceError(f"Archive {str(archive)!r} is corrupt or partial ({exc}).") from exc
+    if not (target / "models").is_dir():
+        raise SourceError(f"Archive {str(archive)!r} holds no models/*.yaml files.")
+    return target
+
+
+# --------------------------------------------------------------------------- /v1/models
+
+
+def _models_url(base_url: str) -> str:
+    base = base_url.rstrip("/")
+    return f"{base}/models" if base.endswith("/v1") else f"{base}/v1/models"
+
+
+def _endpoint_platform(base_url: str, items: list[dict[str, Any]], platform: str | None) -> str:
+    if platform:
+        return platform
+    host = urlparse(base_url).hostname or ""
+    if host in _ENDPOINT_HOSTS:
+        return _ENDPOINT_HOSTS[host]
+    mistral_keys = {"deprecation", "max_context_length", "capabilities"}
+    if any(mistral_keys & set(item) for item in items):
+        return "mistral"
+    return "openai"
+
+
+def _day(value: Any, where: str) -> LifecycleDate | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return LifecycleDate(datetime.fromtimestamp(value, timezone.utc).date())
+    text = str(value)
+    try:
+        return LifecycleDate(date.fromisoformat(text[:10]))
+    except ValueError:
+        raise SourceError(f"{where}: {text!r} is not a date.") from None
+
+
+def import_models_endpoint(
+    base_url: str,
+    *,
+    api_key_env: str | None = None,
+    platform: str | None = None,
+    client: httpx.Client | None = None,
+    timeout: float = 30.0,
+) -> ImportResult:
+    """Read a provider's ``GET /v1/models`` into an ImportResult (OpenAI or Mistral shape)."""
+    from recast.catalog._platforms import PLATFORMS
+    from recast.catalog.sources._common import ImportResult, OfferingRecord, infer_provider
+
+    headers = {}
+    if api_key_env:
+        key = os.environ.get(api_key_env)
+        if not key:
+            raise SourceError(
+                f"Environment variable {api_key_env!r} is not set. Export the provider's API "
+                f"key as {api_key_env} (or pass another name with --api-key-env)."
+            )
+        headers["Authorization"] = f"Bearer {key}"
+    url = _models_url(base_url)
+    response = _get(url, client=client, timeout=timeout, headers=headers)
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise SourceError(f"{url!r} did not answer JSON ({exc}).") from exc
+    items = body.get("data") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise SourceError(f"{url!r}: expected a JSON object with a 'data' list of models.")
+    items = [i for i in items if isinstance(i, dict) and i.get("id")]
+    kind = _endpoint_platform(base_url, items, platform)
+    if kind not in PLATFORMS:
+        raise SourceError(f"Unknown platform {kind!r} for {url!r}.")
+    importer = f"{kind}-models-endpoint" if kind in ("openai", "mistral") else "models-endpoint"
+    result = ImportResult(source=importer, path=url, licence="provider API", url=url)
+    for item in items:
+        result.records += 1
+        raw = str(item["id"])
+        if raw.startswith("ft:") or ":ft-" in raw:
+            result.skipped += 1
+            continue
+        model_id = raw.lower()
+        maker = infer_provider(model_id) or (
+            "mistral" if kind == "mistral" else "openai" if kind == "openai" else kind
+        )
+        where = f"{url} model {raw!r}"
+        shutdown = _day(item.get("shutdown_date") or item.get("deprecation"), where)
+        replacements: tuple[Replacement, ...] = ()
+        successor = item.get("deprecation_replacement_model") or item.get("replacement_model")
+        if isinstance(successor, str) and successor:
+            replacements = (Replacement(model=successor.lower(), recommended=True, source_url=url),)
+        sources = (
+            (
+                Source(
+                    url=url,
+                    title=f"{kind} GET /v1/models",
+                    accessed_on=date.today(),
+                    importer=importer,
+                ),
+            )
+            if shutdown or replacements
+            else ()
+        )
+        result.offerings.append(
+            OfferingRecord(
+                platform=kind,
+                platform_id=raw,
+                model=model_id,
+                provider=maker,
+                importer=importer,
+                shutdown_on=shutdown,
+                replacements=replacements,
+                sources=sources,
+            )
+        )
+        caps = item.get("capabilities") if isinstance(item.get("capabilities"), dict) else {}
+        aliases = tuple(
+            str(a).lower() for a in item.get("aliases") or () if str(a).lower() != model_id
+        )
+        context = item.get("max_context_length")
+        result.models.append(
+            Model(
+                id=model_id,
+                provider=maker,
+                name=str(item.get("name") or ""),
+                aliases=aliases,
+                capabilities=Capabilities(
+                    vision=caps.get("vision") if isinstance(caps.get("vision"), bool) else None,
+                    tools=caps.get("function_calling")
+                    if isinstance(caps.get("function_calling"), bool)
+                    else None,
+                ),
+                context_window=context if isinstance(context, int) and context > 0 else None,
+            )
+        )
+    return result
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _catalog_as_results(
+    catalog: Catalog, replaced: str, touched: set[tuple[str, str]]
+) -> list[ImportResult]:
+    """The current catalog as importer results, each offering under the importer that set it.
+
+    Offerings whose lifecycle came from ``replaced`` (the source being synced) and that the
+    new data covers are left out, so newer data from the same source replaces older.
+    """
+    from recast.catalog._compile import PRECEDENCE
+    from recast.catalog.sources._common import ImportResult, OfferingRecord
+
+    order = PRECEDENCE["lifecycle"]
+    results: dict[str, ImportResult] = {}
+
+    def add(importer: str, record: OfferingRecord) -> None:
+        results.setdefault(importer, ImportResult(source=importer, path="catalog"))
+        results[importer].offerings.append(record)
+
+    for offering in catalog.offerings:
+        lifecycle = offering.lifecycle
+        importers = sorted(
+            {s.importer for s in lifecycle.sources if s.importer},
+            key=lambda i: (order.index(i) if i in order else len(order), i),
+        )
+        top = importers[0] if importers else "catalog"
+        key = (offering.platform, offering.platform_id.lower())
+        provider = (
+            catalog.models[offering.model].provider if offering.model in catalog.models else ""
+        )
+        common: dict[str, Any] = {
+            "platform": offering.platform,
+            "platform_id": offering.platform_id,
+            "model": offering.model,
+            "provider": provider,
+            "region": offering.region,
+        }
+        if not (top == replaced and key in touched):
+            add(
+                top,
+                OfferingRecord(
+                    **common,
+                    importer=top,
+                    state=lifecycle.state if lifecycle.sources else None,
+                    announced_on=lifecycle.announced_on,
+                    deprecated_on=lifecycle.deprecated_on,
+                    shutdown_on=lifecycle.shutdown_on,
+                    replacements=lifecycle.replacements,
+                    sources=tuple(s for s in lifecycle.sources if (s.importer or "catalog") == top),
+                ),
+            )
+        # The catalog so far, at the lowest precedence: keeps every fact the synced source
+        # does not restate (including dates that other, lower sources had filled in).
+        add(
+            "catalog",
+            OfferingRecord(
+                **common,
+                importer="catalog",
+                state=lifecycle.state if lifecycle.sources else None,
+                announced_on=lifecycle.announced_on,
+                deprecated_on=lifecycle.deprecated_on,
+                shutdown_on=lifecycle.shutdown_on,
+                replacements=lifecycle.replacements,
+                prices=catalog.prices_for(offering),
+            ),
+        )
+        # Other importers keep their sources (the dates they gave lost to ``top`` already).
+        for importer in importers[1:]:
+            if importer == replaced and key in touched:
+                continue
+            add(
+                importer,
+                OfferingRecord(
+                    **common,
+                    importer=importer,
+                    sources=tuple(s for s in lifecycle.sources if s.importer == importer),
+                ),
+            )
+    models = ImportResult(source="catalog", path="catalog")
+    models.models = list(catalog.models.values())
+    return [*results.values(), models]
+
+
+def merge_into(catalog: Catalog, result: ImportResult, provenance: dict[str, Any]) -> Catalog:
+    """Merge one importer result into an existing catalog (precedence as in the build)."""
+    from recast.catalog._compile import compile_catalog
+
+    touched = {(r.platform, r.platform_id.lower()) for r in result.offerings}
+    merged = compile_catalog([*_catalog_as_results(catalog, result.source, touched), result])
+    # New disagreements (the synced source against the catalog so far) replace old ones on
+    # the same fact; other old ones stand, since the catalog no longer knows every source's value.
+    new_conflicts = [
+        c
+        for c in merged.conflicts
+        if (c.platform, c.platform_id.lower()) in touched
+        or any(imp == result.source for imp, _ in c.values)
+    ]
+    fresh = {(c.platform, c.platform_id.lower(), c.field) for c in new_conflicts}
+    kept_conflicts = [
+        c for c in catalog.conflicts if (c.platform, c.platform_id.lower(), c.field) not in fresh
+    ]
+    history = [
+        p
+        for p in catalog.provenance
+        if not (p.get("source") == provenance["source"] and p.get("path") == provenance["path"])
+    ]
+    merged.conflicts = sorted(
+        kept_conflicts + new_conflicts, key=lambda c: (c.platform, c.platform_id, c.field)
+    )
+    merged.provenance = [*history, provenance]
+    merged.built_at = catalog.built_at
+    return merged
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _resolve_source(source: str) -> tuple[str, str]:
+    """(kind, location) for a source argument."""
+    name = _ALIASES.get(source, source)
+    if name in PUBLISHED:
+        return "named", name
+    if re.match(r"^https?://", source):
+        return "url", source
+    path = Path(source).expanduser()
+    if path.exists():
+        return ("dir" if path.is_dir() else "file"), str(path)
+    raise SourceError(
+        f"Source {source!r} is neither a known source ({', '.join(PUBLISHED)}), "
+        "a URL nor an existing file or folder."
+    )
+
+
+def sync(
+    source: str | None = None,
+    *,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    platform: str | None = None,
+    cache_path: str | Path | None = None,
+    client: httpx.Client | None = None,
+    timeout: float = 30.0,
+) -> SyncReport:
+    """Refresh the user catalog cache from one source (or every named one).
+
+    Raises :class:`SourceError` (cache unchanged) when the source cannot be reached or read.
+    With ``source=None`` and no ``base_url``, every named source is fetched; the ones that
+    fail are listed in ``SyncReport.failures`` unless all fail, which raises.
+    """
+    from recast.catalog.sources._registry import import_source
+
+    cache = Path(cache_path) if cache_path is not None else user_cache_path()
+    if base_url:
+        jobs: list[tuple[str, str]] = [("models-endpoint", base_url)]
+    elif source is None:
+        jobs = [("named", name) for name in PUBLISHED]
+    else:
+        jobs = [_resolve_source(source)]
+
+    catalog = _current_catalog(cache)
+    report = SyncReport(cache_path=str(cache))
+    for kind, location in jobs:
+        with tempfile.TemporaryDirectory(prefix="recast-sync-") as tmp:
+            try:
+                if kind == "models-endpoint":
+                    result = import_models_endpoint(
+                        location,
+                        api_key_env=api_key_env,
+                        platform=platform,
+                        client=client,
+                        timeout=timeout,
+                    )
+                elif kind == "named":
+                    path = _download(PUBLISHED[location], Path(tmp), client=client, timeout=timeout)
+                    result = import_source(path, location)
+                    result.url = PUBLISHED[location]
+                    result.as_of = date.today()
+                elif kind == "url":
+                    path = _download(location, Path(tmp), client=client, timeout=timeout)
+                    result = import_source(path)
+                    result.url = location
+                    result.as_of = date.today()
+                else:
+                    result = import_source(Path(location))
+            except SourceError as exc:
+                if len(jobs) == 1:
+                    raise
+                report.failures.append(str(exc))
+                continue
+        synced_at = _now()
+        provenance = {
+            **result.summary(),
+            "path": location,
+            "kind": kind,
+            "synced_at": synced_at,
+        }
+        before = {o.key: o for o in catalog.offerings}
+        catalog = merge_into(catalog, result, provenance)
+        after = {o.key: o for o in catalog.offerings}
+        touched = {(r.platform, r.platform_id.lower()) for r in result.offerings}
+        changed = sum(
+            1
+            for key, o in after.items()
+            if key in before and before[key] != o and (key[0], key[1].lower()) in touched
+        )
+        report.sources.append(
+            SourceSync(
+                source=source or location,
+                kind=kind,
+                importer=result.source,
+                location=location,
+                records=result.records,
+                models=len(result.models),
+                offerings=len(result.offerings),
+                new_offerings=len(set(after) - set(before)),
+                changed_offerings=changed,
+                conflicts=sum(
+                    1 for c in catalog.conflicts if (c.platform, c.platform_id.lower()) in touched
+                ),
+                synced_at=synced_at,
+            )
+        )
+    if not report.sources:
+        raise SourceError(
+            "No source could be synced; the catalog stays as it was. " + " ".join(report.failures)
+        )
+    write_catalog_file(catalog, cache)
+    report.offerings_total = len(catalog.offerings)
+    if cache == user_cache_path():
+        reset_catalog_cache()
+    return report
+
+
+__all__ = [
+    "PUBLISHED",
+    "SourceSync",
+    "SyncReport",
+    "import_models_endpoint",
+    "merge_into",
+    "sync",
+]

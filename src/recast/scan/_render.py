@@ -1,0 +1,725 @@
+"""Render a :class:`ScanResult` for people and machines: table, text, JSON, SARIF, GitHub, Markdown.
+
+Every format gets the same findings in the same order (:func:`sorted_findings`: path, line,
+column, end column, text). Active-model findings (``RC100``) are an inventory, not a
+problem: the ``table``, ``json`` and ``markdown`` formats show them, ``text``, ``sarif``
+and ``github`` leave them out unless ``show_active=True``.
+
+The JSON schema (``schema_version`` :data:`JSON_SCHEMA_VERSION`) is documented in
+``docs/scan.md``; adding keys is fine, renaming or removing one bumps the version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from recast.scan._finding import Finding, ScanResult
+from recast.scan._rules import RULES, Rule, rule_for
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+#: Version of the ``--format json`` document. Bump when a key is renamed or removed.
+JSON_SCHEMA_VERSION = 1
+
+#: Every format :func:`render` knows.
+FORMATS: tuple[str, ...] = ("table", "text", "json", "sarif", "github", "markdown")
+
+#: Formats that list active models unless told otherwise.
+_SHOW_ACTIVE_BY_DEFAULT = frozenset({"table", "json", "markdown"})
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+INFORMATION_URI = "https://github.com/recast-dev/recast"
+
+#: Statuses from worst to best, for summaries and table order.
+STATUS_RANK: dict[str, int] = {
+    "retired": 0,
+    "deprecated": 1,
+    "legacy": 2,
+    "unknown": 3,
+    "active": 4,
+}
+
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice", "none": "notice"}
+
+
+def _version() -> str:
+    # The parent package is always loaded before this module; reading it from sys.modules
+    # keeps scan's imports to catalog and scan (tests/test_boundaries.py).
+    version = getattr(sys.modules["recast"], "__version__", "0")
+    return str(version)
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Sort findings by path, line, column, end column, then text (the order of every format)."""
+    return sorted(findings, key=lambda f: (f.path, f.line, f.column, f.end_column, f.text))
+
+
+def _visible(result: ScanResult, show_active: bool) -> list[Finding]:
+    findings = (
+        result.findings if show_active else [f for f in result.findings if f.status != "active"]
+    )
+    return sorted_findings(findings)
+
+
+def _posix(path: str, root: str = "") -> str:
+    """A finding's path relative to the scan root, with forward slashes and no ``./``."""
+    text = path.replace("\\", "/")
+    if root and Path(text).is_absolute():
+        with contextlib.suppress(ValueError):
+            text = Path(text).relative_to(Path(root)).as_posix()
+    while text.startswith("./"):
+        text = text[2:]
+    return text
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _counts(findings: Sequence[Finding]) -> dict[str, int]:
+    counts: Counter[str] = Counter(f.status for f in findings)
+    return {status: counts.get(status, 0) for status in STATUS_RANK}
+
+
+def _n(count: int, word: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _summary_phrase(findings: Sequence[Finding]) -> str:
+    counts = _counts(findings)
+    parts = [
+        f"{counts[s]} {s}" for s in ("retired", "deprecated", "legacy", "unknown") if counts[s]
+    ]
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def finding_dict(finding: Finding, root: str = "") -> dict[str, Any]:
+    """One finding as JSON-ready data (the ``findings[]`` entries of ``--format json``)."""
+    rule = rule_for(finding)
+    return {
+        "path": _posix(finding.path, root),
+        "line": finding.line,
+        "column": finding.column,
+        "end_column": finding.end_column,
+        "cell": finding.cell,
+        "cell_line": finding.cell_line,
+        "text": finding.text,
+        "provider": finding.provider,
+        "platform": finding.platform,
+        "platform_id": finding.platform_id,
+        "platform_reason": finding.platform_reason,
+        "model": finding.model,
+        "status": finding.status,
+        "shutdown_on": _iso(finding.shutdown_on),
+        "shutdown_precision": finding.shutdown_precision,
+        "days_left": finding.days_left,
+        "replacement": finding.replacement,
+        "replacement_platform_id": finding.replacement_platform_id,
+        "replacement_source": finding.replacement_source,
+        "replacements": list(finding.replacements),
+        "replacement_ambiguous": finding.replacement_ambiguous,
+        "lifecycle_source": finding.lifecycle_source,
+        "context": finding.context,
+        "severity": finding.severity,
+        "code": rule.code,
+        "rule": rule.name,
+        "message": rule.message(finding),
+        "fix_title": rule.fix_title(finding),
+        "fix_text": finding.fix_text,
+        "fails": finding.fails,
+        "url": rule.url(),
+    }
+
+
+def result_dict(result: ScanResult, *, show_active: bool = True) -> dict[str, Any]:
+    """The whole scan as JSON-ready data (``--format json``)."""
+    findings = _visible(result, show_active)
+    models = {(f.model or f.text) for f in findings}
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "recast", "version": _version()},
+        "root": result.root,
+        "as_of": result.as_of.isoformat(),
+        "fail_on": result.fail_on,
+        "fail_within_days": result.fail_within_days,
+        "exit_code": result.exit_code,
+        "summary": {
+            "files_scanned": result.files_scanned,
+            "bytes_scanned": result.bytes_scanned,
+            "seconds": round(result.seconds, 3),
+            "findings": len(findings),
+            "models": len(models),
+            "failing": sum(1 for f in findings if f.fails),
+            "suppressed": result.suppressed,
+            "skipped": len(result.skipped),
+            "by_status": _counts(findings),
+            "by_context": {
+                context: sum(1 for f in findings if f.context == context)
+                for context in ("code", "config", "comment", "docs")
+            },
+        },
+        "findings": [finding_dict(f, result.root) for f in findings],
+        "skipped": [
+            {"path": _posix(s.path, result.root), "reason": s.reason}
+            for s in sorted(result.skipped, key=lambda s: s.path)
+        ],
+        "notes": [
+            {"path": _posix(s.path, result.root), "note": s.reason}
+            for s in sorted(result.notes, key=lambda s: s.path)
+        ],
+    }
+
+
+def _render_json(result: ScanResult, show_active: bool) -> str:
+    return (
+        json.dumps(result_dict(result, show_active=show_active), indent=2, ensure_ascii=False)
+        + "\n"
+    )
+
+
+# --------------------------------------------------------------------------- SARIF
+
+
+def _sarif_rule(rule: Rule) -> dict[str, Any]:
+    what = rule.section("What it does")
+    help_text = rule.doc()
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": " ".join(what.split())},
+        "help": {"text": help_text, "markdown": help_text},
+        "helpUri": rule.url(),
+        "defaultConfiguration": {"level": rule.level if rule.level != "none" else "note"},
+        "properties": {
+            "tags": ["llm", "model-lifecycle", "deprecation"],
+            "precision": "very-high" if rule.code != "RC104" else "medium",
+            "problem.severity": {"error": "error", "warning": "warning"}.get(
+                rule.level, "recommendation"
+            ),
+        },
+    }
+
+
+def _fingerprint(finding: Finding, path: str, occurrence: int) -> str:
+    """Stable across line moves: the path, the id, its line's text and which occurrence it is."""
+    key = "\0".join((path, finding.text, finding.line_text.strip(), str(occurrence)))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _region(finding: Finding) -> dict[str, Any]:
+    region: dict[str, Any] = {
+        "startLine": finding.line,
+        "startColumn": finding.column,
+        "endLine": finding.line,
+        "endColumn": finding.end_column,
+    }
+    if finding.line_text:
+        region["snippet"] = {"text": finding.line_text}
+    return region
+
+
+def _sarif_result(
+    finding: Finding, rule_index: dict[str, int], root: str, occurrence: int
+) -> dict[str, Any]:
+    rule = rule_for(finding)
+    path = _posix(finding.path, root)
+    uri = quote(path, safe="/")
+    message = rule.message(finding)
+    help_line = rule.fix_title(finding)
+    text = f"{message}. {help_line}." if help_line else f"{message}."
+    artifact = {"uri": uri, "uriBaseId": "%SRCROOT%"}
+    region = _region(finding)
+    out: dict[str, Any] = {
+        "ruleId": rule.code,
+        "ruleIndex": rule_index[rule.code],
+        "level": finding.severity,
+        "message": {"text": text},
+        "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": region}}],
+        "partialFingerprints": {"recastFinding/v1": _fingerprint(finding, path, occurrence)},
+        "properties": {
+            key: value
+            for key, value in {
+                "model": finding.model,
+                "platform": finding.platform,
+                "status": finding.status,
+                "context": finding.context,
+                "shutdown_on": _iso(finding.shutdown_on),
+                "days_left": finding.days_left,
+                "replacement": finding.replacement,
+                "replacement_source": finding.replacement_source,
+                "cell": finding.cell,
+                "cell_line": finding.cell_line,
+            }.items()
+            if value is not None
+        },
+    }
+    if finding.fix_text is not None and help_line:
+        out["fixes"] = [
+            {
+                "description": {"text": help_line},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": artifact,
+                        "replacements": [
+                            {
+                                "deletedRegion": {
+                                    "startLine": finding.line,
+                                    "startColumn": finding.column,
+                                    "endColumn": finding.end_column,
+                                },
+                                "insertedContent": {"text": finding.fix_text},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    return out
+
+
+def sarif_dict(result: ScanResult, *, show_active: bool = False) -> dict[str, Any]:
+    """The scan as a SARIF 2.1.0 log (``--format sarif``), ready for GitHub code scanning."""
+    rules = list(RULES.values())
+    rule_index = {rule.code: i for i, rule in enumerate(rules)}
+    seen: Counter[tuple[str, str, str]] = Counter()
+    results = []
+    for finding in _visible(result, show_active):
+        path = _posix(finding.path, result.root)
+        key = (path, finding.text, finding.line_text.strip())
+        results.append(_sarif_result(finding, rule_index, result.root, seen[key]))
+        seen[key] += 1
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "recast",
+                "informationUri": INFORMATION_URI,
+                "version": _version(),
+                "rules": [_sarif_rule(rule) for rule in rules],
+            }
+        },
+        "automationDetails": {"id": "recast-scan/"},
+        "columnKind": "unicodeCodePoints",
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "warning",
+                        "message": {"text": f"Skipped: {skipped.reason}"},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {
+                                        "uri": quote(_posix(skipped.path, result.root), safe="/"),
+                                        "uriBaseId": "%SRCROOT%",
+                                    }
+                                }
+                            }
+                        ],
+                    }
+                    for skipped in sorted(result.skipped, key=lambda s: s.path)
+                ],
+            }
+        ],
+        "results": results,
+        "properties": {"as_of": result.as_of.isoformat()},
+    }
+    if result.root and Path(result.root).is_absolute():
+        run["originalUriBaseIds"] = {
+            "%SRCROOT%": {"uri": Path(result.root).as_uri().rstrip("/") + "/"}
+        }
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _render_sarif(result: ScanResult, show_active: bool) -> str:
+    return (
+        json.dumps(sarif_dict(result, show_active=show_active), indent=2, ensure_ascii=False) + "\n"
+    )
+
+
+# --------------------------------------------------------------------------- GitHub
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message: ``%``, ``\\r`` and ``\\n``."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command's property value: as data, plus ``:`` and ``,``."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _render_github(result: ScanResult, show_active: bool) -> str:
+    lines = []
+    for finding in _visible(result, show_active):
+        rule = rule_for(finding)
+        level = _GITHUB_LEVEL[finding.severity]
+        props = ",".join(
+            f"{key}={escape_property(str(value))}"
+            for key, value in (
+                ("file", _posix(finding.path, result.root)),
+                ("line", finding.line),
+                ("col", finding.column),
+                ("endColumn", finding.end_column),
+                ("title", f"{rule.code} {rule.name}"),
+            )
+        )
+        message = rule.message(finding)
+        help_line = rule.fix_title(finding)
+        if help_line:
+            message += f"\nhelp: {help_line}"
+        lines.append(f"::{level} {props}::{escape_data(message)}")
+    return "".join(line + "\n" for line in lines)
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _position(finding: Finding, root: str) -> str:
+    return f"{_posix(finding.path, root)}:{finding.line}:{finding.column}"
+
+
+def _cell(finding: Finding) -> str:
+    if finding.cell is None:
+        return ""
+    # people count cells from 1 (as Jupyter's "Go to cell" does); JSON keeps the 0-based index
+    return f" [cell {finding.cell + 1}, line {finding.cell_line}]"
+
+
+def _render_text(result: ScanResult, show_active: bool) -> str:
+    findings = _visible(result, show_active)
+    out = []
+    for finding in findings:
+        rule = rule_for(finding)
+        where = _position(finding, result.root)
+        out.append(f"{where}: {rule.code} {rule.message(finding)}{_cell(finding)}")
+        help_line = rule.fix_title(finding)
+        if help_line:
+            source = (
+                f" (source: {finding.replacement_source})" if finding.replacement_source else ""
+            )
+            out.append(f"  = help: {help_line}{source}")
+    problems = [f for f in findings if f.status != "active"]
+    if problems:
+        out.append(f"Found {_n(len(problems), 'problem')} ({_summary_phrase(problems)}).")
+    else:
+        out.append("No problems found.")
+    return "".join(line + "\n" for line in out)
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+@dataclass
+class ModelGroup:
+    """Findings of one model on one platform, with the same status (a row of the table)."""
+
+    status: str
+    model: str
+    platform: str | None
+    shutdown_on: date | None
+    shutdown_precision: str | None
+    days_left: int | None
+    replacement: str | None
+    replacement_source: str | None
+    replacements: tuple[str, ...] = ()
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def replacement_text(self) -> str:
+        """The replacement, or the choice when the provider names several."""
+        if self.replacement:
+            return self.replacement
+        if self.replacements:
+            return "one of " + ", ".join(self.replacements)
+        return ""
+
+    @property
+    def shutdown(self) -> str:
+        if self.shutdown_on is None:
+            return ""
+        if self.shutdown_precision == "month":
+            return self.shutdown_on.strftime("%Y-%m")
+        if self.shutdown_precision == "not_before":
+            return "≥" + self.shutdown_on.isoformat()
+        return self.shutdown_on.isoformat()
+
+    @property
+    def days(self) -> str:
+        if self.days_left is None:
+            return ""
+        return str(self.days_left) if self.days_left >= 0 else "past"
+
+    @property
+    def written(self) -> list[str]:
+        """The distinct texts as written, when they differ from the model id."""
+        return sorted({f.text for f in self.findings} - {self.model})
+
+
+def group_by_model(findings: Iterable[Finding]) -> list[ModelGroup]:
+    """Group findings by (status, model, platform), worst status and soonest shutdown first."""
+    groups: dict[tuple[str, str, str | None], ModelGroup] = {}
+    for finding in sorted_findings(findings):
+        model = finding.model or finding.text
+        key = (finding.status, model, finding.platform)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ModelGroup(
+                status=finding.status,
+                model=model,
+                platform=finding.platform,
+                shutdown_on=finding.shutdown_on,
+                shutdown_precision=finding.shutdown_precision,
+                days_left=finding.days_left,
+                replacement=finding.replacement,
+                replacement_source=finding.replacement_source,
+                replacements=finding.replacements,
+            )
+        group.findings.append(finding)
+    return sorted(
+        groups.values(),
+        key=lambda g: (
+            STATUS_RANK.get(g.status, 9),
+            g.shutdown_on or date.max,
+            g.model,
+            g.platform or "",
+        ),
+    )
+
+
+def _location(finding: Finding, root: str) -> str:
+    where = _position(finding, root)
+    extra = []
+    if finding.cell is not None:
+        extra.append(f"cell {finding.cell + 1}:{finding.cell_line}")
+    if finding.context in ("comment", "docs"):
+        extra.append(finding.context)
+    return f"{where} ({', '.join(extra)})" if extra else where
+
+
+# --------------------------------------------------------------------------- Markdown
+
+_MARKDOWN_LOCATIONS = 10
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _render_markdown(result: ScanResult, show_active: bool) -> str:
+    findings = _visible(result, show_active)
+    problems = [f for f in findings if f.status != "active"]
+    active = [f for f in findings if f.status == "active"]
+    out = []
+    if problems:
+        out.append(f"### recast scan: {_summary_phrase(problems)}")
+    else:
+        out.append("### recast scan: no problems found")
+    out.append("")
+    out.append(
+        f"Scanned {_n(result.files_scanned, 'file')} as of {result.as_of.isoformat()}: "
+        f"{_n(len(problems), 'finding')} to act on, {_n(len(active), 'reference')} "
+        "to active models."
+    )
+    if problems:
+        out += [
+            "",
+            "| status | model | platform | shutdown | days left | replacement | locations |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for group in group_by_model(problems):
+            model = f"`{_md(group.model)}`"
+            if group.written:
+                model += " as " + ", ".join(f"`{_md(t)}`" for t in group.written)
+            if group.replacement:
+                replacement = f"`{_md(group.replacement)}`"
+            elif group.replacements:
+                replacement = "one of " + ", ".join(f"`{_md(r)}`" for r in group.replacements)
+            else:
+                replacement = ""
+            if group.replacement and group.replacement_source:
+                replacement += f" ([source]({group.replacement_source}))"
+            shown = group.findings[:_MARKDOWN_LOCATIONS]
+            locations = "<br>".join(f"`{_md(_location(f, result.root))}`" for f in shown)
+            if len(group.findings) > len(shown):
+                locations += f"<br>and {len(group.findings) - len(shown)} more"
+            out.append(
+                f"| **{group.status}** | {model} | {group.platform or ''} | {group.shutdown} "
+                f"| {group.days} | {replacement} | {locations} |"
+            )
+    if active:
+        groups = group_by_model(active)
+        out += [
+            "",
+            f"<details><summary>{len(groups)} active model{'s' if len(groups) != 1 else ''}"
+            "</summary>",
+            "",
+            "| model | platform | locations |",
+            "|---|---|---|",
+        ]
+        for group in groups:
+            count = len(group.findings)
+            out.append(
+                f"| `{_md(group.model)}` | {group.platform or ''} | "
+                f"{count} location{'s' if count != 1 else ''} |"
+            )
+        out += ["", "</details>"]
+    if result.skipped:
+        skipped = _n(len(result.skipped), "file")
+        out += ["", f"{skipped} skipped (`recast scan --verbose` lists them)."]
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- Rich table
+
+_STATUS_STYLE = {
+    "retired": "bold red",
+    "deprecated": "yellow",
+    "legacy": "cyan",
+    "unknown": "magenta",
+    "active": "green",
+}
+
+
+def _shown_root(root: str) -> str:
+    """The scan root as a person typed it: relative to the current folder when inside it."""
+    if not root:
+        return "."
+    if Path(root).is_absolute():
+        with contextlib.suppress(ValueError):
+            relative = Path(root).relative_to(Path.cwd()).as_posix()
+            return relative or "."
+    return root
+
+
+def render_table(result: ScanResult, console: Console, *, show_active: bool = True) -> None:
+    """Print the findings as a Rich table grouped by model, then a one-line summary."""
+    from rich.table import Table
+    from rich.text import Text
+
+    findings = _visible(result, show_active)
+    problems = [f for f in findings if f.status != "active"]
+    if not findings:
+        console.print(
+            f"No model ids found in {_n(result.files_scanned, 'file')} "
+            f"(as of {result.as_of.isoformat()})."
+        )
+        return
+    groups = group_by_model(findings)
+    table = Table(
+        title=f"Models in {_shown_root(result.root)} as of {result.as_of.isoformat()}",
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("status", no_wrap=True)
+    table.add_column("model", overflow="fold")
+    table.add_column("platform", no_wrap=True)
+    table.add_column("shutdown", no_wrap=True)
+    table.add_column("days left", justify="right", no_wrap=True)
+    table.add_column("replacement", overflow="fold")
+    table.add_column("locations", overflow="fold")
+    for group in groups:
+        model = Text(group.model)
+        if group.written:
+            model.append("\nas " + ", ".join(group.written), style="dim")
+        locations = Text()
+        for i, finding in enumerate(group.findings):
+            if i:
+                locations.append("\n")
+            quiet = finding.context in ("comment", "docs")
+            locations.append(_location(finding, result.root), style="dim" if quiet else "")
+        table.add_row(
+            Text(group.status, style=_STATUS_STYLE.get(group.status, "")),
+            model,
+            group.platform or "",
+            group.shutdown,
+            group.days,
+            group.replacement_text,
+            locations,
+        )
+    console.print(table)
+    if problems:
+        summary = f"{_n(len(problems), 'finding')} to act on ({_summary_phrase(problems)})"
+    else:
+        summary = "No retired, deprecated, legacy or unknown models"
+    console.print(
+        f"{summary}; {_n(len(groups), 'model')} in {_n(len(findings), 'location')}, "
+        f"{_n(result.files_scanned, 'file')} scanned."
+    )
+    if result.skipped:
+        skipped = _n(len(result.skipped), "file")
+        console.print(f"{skipped} skipped (--verbose lists them).", style="dim")
+
+
+def _render_table_text(result: ScanResult, show_active: bool, width: int | None) -> str:
+    from rich.console import Console
+
+    # Without a width the table takes its natural width: nothing is cut or folded.
+    console = Console(width=width or 1000, record=True, color_system=None, force_terminal=False)
+    with console.capture() as capture:
+        render_table(result, console, show_active=show_active)
+    return "\n".join(line.rstrip() for line in capture.get().splitlines()) + "\n"
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def render(
+    result: ScanResult, fmt: str, *, show_active: bool | None = None, width: int | None = None
+) -> str:
+    """Render a scan in one of :data:`FORMATS`.
+
+    ``show_active`` (``None``: the format's default) includes active-model findings.
+    ``width`` is the line width of the ``table`` format (plain text, no colour; use
+    :func:`render_table` with a real console for colour); ``None`` gives the table its
+    natural width, so no text is folded. Raises
+    :class:`recast.errors.ConfigError` for an unknown format.
+    """
+    if fmt not in FORMATS:
+        from recast.errors import ConfigError
+
+        raise ConfigError(f"Unknown scan format {fmt!r}; use one of: {', '.join(FORMATS)}.")
+    active = fmt in _SHOW_ACTIVE_BY_DEFAULT if show_active is None else show_active
+    if fmt == "json":
+        return _render_json(result, active)
+    if fmt == "sarif":
+        return _render_sarif(result, active)
+    if fmt == "github":
+        return _render_github(result, active)
+    if fmt == "markdown":
+        return _render_markdown(result, active)
+    if fmt == "text":
+        return _render_text(result, active)
+    return _render_table_text(result, active, width)
+
+
+__all__ = [
+    "FORMATS",
+    "JSON_SCHEMA_VERSION",
+    "ModelGroup",
+    "finding_dict",
+    "group_by_model",
+    "render",
+    "render_table",
+    "result_dict",
+    "sarif_dict",
+    "sorted_findings",
+]

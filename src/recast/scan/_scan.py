@@ -1,0 +1,201 @@
+"""The scan itself: walk, read each file once, find candidates, judge them.
+
+Small trees run in this process. Large ones (over :data:`PARALLEL_MIN_BYTES` in more than
+:data:`PARALLEL_MIN_FILES` files) are read and searched by a pool of worker processes, one
+per core, over batches of files; the workers never touch the catalog, so only the few
+candidates travel back, and resolution stays in this process with one cache.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
+from datetime import date
+
+from recast.catalog import Catalog, load_catalog
+from recast.errors import ScanError
+from recast.scan._config import ScanConfig, changed_files, load_config
+from recast.scan._find import FileScan, has_anchor, kind_of, scan_text
+from recast.scan._finding import ScanResult, SkippedFile
+from recast.scan._judge import Judge, sort_findings
+from recast.scan._walk import (
+    WalkItem,
+    WalkOptions,
+    WalkResult,
+    decode,
+    display_path,
+    iter_walk,
+    read_bytes,
+)
+
+PARALLEL_MIN_BYTES = 24 * 1024 * 1024
+PARALLEL_MIN_FILES = 200
+BATCH_BYTES = 4 * 1024 * 1024
+BATCH_FILES = 400
+
+Progress = Callable[[str], None]
+
+
+def scan_file(item: WalkItem, max_bytes: int) -> FileScan:
+    """Read one file and find its candidates (runs in worker processes too)."""
+    data, reason = read_bytes(item.path, max_bytes)
+    if data is None:
+        return FileScan(rel=item.rel, skip_reason=reason)
+    if not has_anchor(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return FileScan(rel=item.rel, size=len(data))
+    decoded = decode(data)
+    result = scan_text(decoded.text, kind_of(item.path), item.rel)
+    result.size = len(data)
+    result.note = decoded.note
+    return result
+
+
+def _scan_batch(items: list[WalkItem], max_bytes: int) -> list[FileScan]:
+    return [scan_file(item, max_bytes) for item in items]
+
+
+def _run(items: Iterator[WalkItem], max_bytes: int, jobs: int | None) -> Iterator[FileScan]:
+    """Scan files as the walk yields them: here for small trees, in a pool for large ones.
+
+    Files are buffered until the tree is known to be large (over ``PARALLEL_MIN_BYTES`` in
+    ``PARALLEL_MIN_FILES`` files); then batches go to worker processes while the walk goes on.
+    """
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    buffered: list[WalkItem] = []
+    size = 0
+    if workers > 1:
+        for item in items:
+            buffered.append(item)
+            size += item.size
+            if size >= PARALLEL_MIN_BYTES and len(buffered) >= PARALLEL_MIN_FILES:
+                break
+    if workers <= 1 or size < PARALLEL_MIN_BYTES or len(buffered) < PARALLEL_MIN_FILES:
+        for item in buffered:
+            yield scan_file(item, max_bytes)
+        for item in items:
+            yield scan_file(item, max_bytes)
+        return
+    context = (
+        multiprocessing.get_context("fork")
+        if sys.platform.startswith("linux")
+        else multiprocessing.get_context()
+    )
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures: list[Future[list[FileScan]]] = []
+        batch: list[WalkItem] = []
+        batch_size = 0
+        for item in _chain(buffered, items):
+            batch.append(item)
+            batch_size += item.size
+            if batch_size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                futures.append(pool.submit(_scan_batch, batch, max_bytes))
+                batch, batch_size = [], 0
+        if batch:
+            futures.append(pool.submit(_scan_batch, batch, max_bytes))
+        for future in futures:
+            yield from future.result()
+
+
+def _chain(first: list[WalkItem], rest: Iterator[WalkItem]) -> Iterator[WalkItem]:
+    yield from first
+    yield from rest
+
+
+def scan(
+    paths: Sequence[str | os.PathLike[str]] = (".",),
+    *,
+    as_of: date | None = None,
+    catalog: Catalog | None = None,
+    config: ScanConfig | None = None,
+    changed_since: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan files and folders for model ids and judge each against the catalog.
+
+    ``config`` defaults to the nearest ``recast.toml`` / ``pyproject.toml`` ``[tool.recast]``
+    above the first path. ``root`` (default: the current folder) is what report paths are
+    relative to. ``changed_since`` limits the scan to files changed since that git ref.
+    ``jobs`` caps worker processes (default: one per core, for large trees only).
+    Raises :class:`~recast.errors.ScanError` for a missing path or a bad git ref and
+    :class:`~recast.errors.ConfigError` for a bad configuration.
+    """
+    started = time.perf_counter()
+    if not paths:
+        paths = (".",)
+    missing = [os.fspath(p) for p in paths if not os.path.exists(p)]
+    if missing:
+        raise ScanError(f"Path {missing[0]!r} does not exist. Pass an existing file or folder.")
+    if config is None:
+        config = load_config(start=paths[0])
+    root_dir = os.path.abspath(os.fspath(root) if root is not None else os.getcwd())
+    catalog = catalog if catalog is not None else load_catalog()
+    as_of = as_of or date.today()
+    exclude = _rebase(config.exclude, config.base, root_dir)
+    options = WalkOptions(
+        include_vendored=config.include_vendored,
+        exclude=exclude,
+        max_file_bytes=config.max_file_bytes,
+    )
+    listing = WalkResult()
+    items = iter_walk(paths, options, root_dir, listing)
+    if changed_since is not None:
+        first = paths[0] if os.path.isdir(paths[0]) else "."
+        wanted = set(changed_files(changed_since, cwd=first))
+        items = (i for i in items if os.path.abspath(i.path) in wanted or i.explicit)
+    if progress:
+        progress("scanning")
+    result = ScanResult(
+        root=root_dir,
+        as_of=as_of,
+        fail_on=config.fail_on,
+        fail_within_days=config.fail_within_days,
+    )
+    judge = Judge(catalog, as_of, config)
+    for file_scan in _run(items, config.max_file_bytes, jobs):
+        if file_scan.skip_reason is not None:
+            result.skipped.append(SkippedFile(file_scan.rel, file_scan.skip_reason))
+            if file_scan.size == 0:
+                continue
+        result.files_scanned += 1
+        result.bytes_scanned += file_scan.size
+        if file_scan.note:
+            result.notes.append(SkippedFile(file_scan.rel, file_scan.note))
+        if file_scan.candidates:
+            findings, suppressed = judge.judge_file(file_scan)
+            result.findings.extend(findings)
+            result.suppressed += suppressed
+    result.skipped.extend(listing.skipped)
+    result.findings = sort_findings(result.findings)
+    result.skipped.sort(key=lambda s: s.path)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _rebase(patterns: tuple[str, ...], base: str | None, root: str) -> tuple[str, ...]:
+    """Make config ``exclude`` globs (relative to the config's folder) relative to ``root``."""
+    if not patterns or base is None or os.path.abspath(base) == root:
+        return patterns
+    prefix = display_path(base, root)
+    if prefix.startswith("/") or prefix.startswith(".."):
+        return patterns
+    out = []
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        body = pattern[1:] if negate else pattern
+        if "/" in body.rstrip("/"):
+            body = f"{prefix}/{body.lstrip('/')}"
+        out.append(("!" if negate else "") + body)
+    return tuple(out)
+
+
+def with_overrides(config: ScanConfig, **changes: object) -> ScanConfig:
+    """``config`` with the given fields replaced, ignoring ``None`` values (CLI flags unset)."""
+    values = {k: v for k, v in changes.items() if v is not None}
+    return replace(config, **values)  # type: ignore[arg-type]

@@ -1,0 +1,768 @@
+"""The Store: captured exchanges, gateway keys, audition runs and results, watch state."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+
+from recast.errors import StoreError
+from recast.store import _schema as t
+from recast.store._engine import create_engine, describe_error, parse_url, safe_url, scrub_nul
+from recast.store._migrations import migrate
+from recast.store._redact import DEFAULT_REDACTOR, Redactor
+from recast.store._types import (
+    RUN_STATUSES,
+    AuditionResult,
+    AuditionRun,
+    CapturedExchange,
+    ExchangePair,
+    GatewayKey,
+    JsonValue,
+    new_id,
+    utcnow,
+)
+
+#: Gateway keys look like ``rcst-<12-char id>-<43-char secret>``.
+KEY_SCHEME = "rcst"
+_KEY_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+_PAGE = 1000
+_NO_REDACTION = Redactor(secrets=False)
+_EXCHANGE_JSON = ("route_detail", "request_json", "response_json", "tags")
+
+
+def _sqlite_timestamp(moment: datetime) -> str:
+    """UTC ``YYYY-MM-DD HH:MM:SS.ffffff``: the text SQLAlchemy stores for DateTime on SQLite."""
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
+    )
+
+
+def _hash_secret(salt: str, secret: str) -> str:
+    return hashlib.sha256(bytes.fromhex(salt) + secret.encode("utf-8")).hexdigest()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+class Store:
+    """Persistence shared by the gateway, audition and watch.
+
+    Open it with :func:`open_store`. Thread-safe: every method takes a pooled
+    connection for its own short transaction. Writes raise
+    :class:`recast.errors.StoreError` when the database refuses them.
+    """
+
+    def __init__(self, engine: sa.Engine, url: URL, redactor: Redactor | None = None) -> None:
+        self._engine = engine
+        self.url = url
+        #: Applied to every captured exchange before it is written.
+        self.redactor = redactor if redactor is not None else DEFAULT_REDACTOR
+        self._capture_statement: str | None = None
+
+    # --- plumbing ---------------------------------------------------------------
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine (for tools and tests; the schema is in docs/store.md)."""
+        return self._engine
+
+    def __repr__(self) -> str:
+        return f"Store({safe_url(self.url)!r})"
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            raise describe_error(self.url, exc) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        try:
+            with (
+                self._engine.connect().execution_options(recast_write=True) as conn,
+                conn.begin(),
+            ):
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            raise describe_error(self.url, exc) from exc
+
+    def _insert(self, table: sa.Table) -> Any:
+        """A dialect insert supporting ``on_conflict_do_*`` on both backends."""
+        if self.backend == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    # --- captured exchanges -------------------------------------------------------
+
+    def _capture_sql(self) -> str:
+        """The batched INSERT for exchanges, in the driver's own parameter style.
+
+        The capture path skips SQLAlchemy's per-row parameter processing (it cost
+        several times the database's own work): rows are built as tuples, JSON
+        serialised once, and the driver's ``executemany`` runs this statement.
+        The SQL is the same on both backends but for placeholders and PostgreSQL casts.
+        """
+        if self._capture_statement is None:
+            pg = self.backend == "postgresql"
+            names = [column.name for column in t.exchanges.columns]
+            casts = {"captured_at": "::timestamptz"} if pg else {}
+            if pg:
+                casts.update({name: "::jsonb" for name in _EXCHANGE_JSON})
+            mark = "%s" if pg else "?"
+            values = ", ".join(mark + casts.get(name, "") for name in names)
+            self._capture_statement = (
+                f"INSERT INTO exchanges ({', '.join(names)}) VALUES ({values}) "
+                "ON CONFLICT (id) DO NOTHING"
+            )
+        return self._capture_statement
+
+    def _exchange_row(self, ex: CapturedExchange, r: Redactor, pg: bool) -> tuple[Any, ...]:
+        at = ex.captured_at
+        at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+        route_detail = None if ex.route_detail is None else r.json_text(ex.route_detail)
+        request = None if ex.request is None else r.json_text(ex.request)
+        response = None if ex.response is None else r.json_text(ex.response)
+        tags = r.json_text(ex.tags) if ex.tags else None
+        error = r.text(ex.error) if ex.error else ex.error
+        if pg:
+            route_detail, request, response, tags = (
+                scrub_nul(v) for v in (route_detail, request, response, tags)
+            )
+            if error:
+                error = error.replace("\x00", "\ufffd")
+        # Same order as the columns of t.exchanges (checked by a test).
+        return (
+            ex.id,
+            at if pg else _sqlite_timestamp(at),
+            ex.requested_model,
+            ex.served_model,
+            ex.platform,
+            ex.upstream,
+            ex.route,
+            route_detail,
+            ex.endpoint,
+            request,
+            response,
+            ex.status_code,
+            bool(ex.stream),
+            ex.input_tokens,
+            ex.output_tokens,
+            ex.cached_tokens,
+            ex.latency_ms,
+            ex.ttft_ms,
+            ex.cost_usd,
+            error,
+            ex.key_id,
+            ex.shadow_of,
+            tags,
+        )
+
+    def capture_many(self, exchanges: Sequence[CapturedExchange], *, redact: bool = True) -> int:
+        """Write exchanges in one transaction (one batched statement); return ``len(exchanges)``.
+
+        Each one passes through :attr:`redactor` first unless ``redact=False``
+        (for callers that already redacted). An exchange whose ``id`` is already
+        stored is skipped silently, so retrying a batch never duplicates rows.
+        """
+        if not exchanges:
+            return 0
+        redactor = self.redactor if redact else _NO_REDACTION
+        pg = self.backend == "postgresql"
+        rows = [self._exchange_row(ex, redactor, pg) for ex in exchanges]
+        sql = self._capture_sql()
+        with self._write() as conn:
+            conn.exec_driver_sql(sql, rows)
+        return len(rows)
+
+    def capture(self, exchange: CapturedExchange, *, redact: bool = True) -> None:
+        """Write one exchange (prefer :class:`CaptureWriter` on a request path)."""
+        self.capture_many([exchange], redact=redact)
+
+    @staticmethod
+    def _exchange(row: sa.RowMapping) -> CapturedExchange:
+        return CapturedExchange(
+            id=row["id"],
+            captured_at=row["captured_at"],
+            requested_model=row["requested_model"],
+            served_model=row["served_model"],
+            platform=row["platform"],
+            upstream=row["upstream"],
+            route=row["route"],
+            route_detail=row["route_detail"],
+            endpoint=row["endpoint"],
+            request=row["request_json"],
+            response=row["response_json"],
+            status_code=row["status_code"],
+            stream=bool(row["stream"]),
+            input_tokens=row["input_tokens"],
+            output_tokens=row["output_tokens"],
+            cached_tokens=row["cached_tokens"],
+            latency_ms=row["latency_ms"],
+            ttft_ms=row["ttft_ms"],
+            cost_usd=row["cost_usd"],
+            error=row["error"],
+            key_id=row["key_id"],
+            shadow_of=row["shadow_of"],
+            tags=row["tags"] or {},
+        )
+
+    def _exchange_filter(
+        self,
+        *,
+        model: str | None,
+        served_model: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        include_shadows: bool,
+    ) -> list[sa.ColumnElement[bool]]:
+        ex = t.exchanges.c
+        where: list[sa.ColumnElement[bool]] = []
+        if model is not None:
+            where.append(ex.requested_model == model)
+        if served_model is not None:
+            where.append(ex.served_model == served_model)
+        if since is not None:
+            where.append(ex.captured_at >= _aware(since))
+        if until is not None:
+            where.append(ex.captured_at < _aware(until))
+        if not include_shadows:
+            where.append(ex.shadow_of.is_(None))
+        return where
+
+    def _pages(
+        self, where: list[sa.ColumnElement[bool]], limit: int | None
+    ) -> Iterator[list[CapturedExchange]]:
+        """Exchanges matching ``where`` in (captured_at, id) order, a page at a time.
+
+        Keyset pagination: each page is its own short read, so a slow consumer never
+        holds a transaction open (which would stall SQLite's WAL checkpoints).
+        """
+        ex = t.exchanges.c
+        after: tuple[datetime, str] | None = None
+        remaining = limit
+        while remaining is None or remaining > 0:
+            size = _PAGE if remaining is None else min(_PAGE, remaining)
+            query = sa.select(t.exchanges).where(*where)
+            if after is not None:
+                query = query.where(
+                    sa.or_(
+                        ex.captured_at > after[0],
+                        sa.and_(ex.captured_at == after[0], ex.id > after[1]),
+                    )
+                )
+            query = query.order_by(ex.captured_at, ex.id).limit(size)
+            with self._read() as conn:
+                page = [self._exchange(row) for row in conn.execute(query).mappings()]
+            if not page:
+                return
+            yield page
+            if remaining is not None:
+                remaining -= len(page)
+            if len(page) < size:
+                return
+            after = (page[-1].captured_at, page[-1].id)
+
+    def iter_exchanges(
+        self,
+        model: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        *,
+        served_model: str | None = None,
+        include_shadows: bool = False,
+    ) -> Iterator[CapturedExchange]:
+        """Yield captured exchanges oldest first (ties by id).
+
+        ``model`` matches the requested model, ``served_model`` the one that
+        answered; ``since`` is inclusive, ``until`` exclusive (naive datetimes are
+        taken as UTC). Shadow results are left out unless ``include_shadows``.
+        """
+        where = self._exchange_filter(
+            model=model,
+            served_model=served_model,
+            since=since,
+            until=until,
+            include_shadows=include_shadows,
+        )
+        for page in self._pages(where, limit):
+            yield from page
+
+    def get_exchange(self, exchange_id: str) -> CapturedExchange | None:
+        """The exchange with this id, or ``None``."""
+        with self._read() as conn:
+            row = (
+                conn.execute(sa.select(t.exchanges).where(t.exchanges.c.id == exchange_id))
+                .mappings()
+                .first()
+            )
+        return self._exchange(row) if row is not None else None
+
+    def count_exchanges(
+        self,
+        model: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        include_shadows: bool = True,
+    ) -> int:
+        """How many exchanges match (shadow results included unless told otherwise)."""
+        where = self._exchange_filter(
+            model=model,
+            served_model=None,
+            since=since,
+            until=until,
+            include_shadows=include_shadows,
+        )
+        query = sa.select(sa.func.count()).select_from(t.exchanges).where(*where)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def exchange_pairs(
+        self,
+        model: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[ExchangePair]:
+        """Yield primary exchanges that have shadow results, each with its shadows.
+
+        Oldest primary first; shadows ordered by capture time. This is what an
+        audition reads: the primary is the baseline, each shadow a candidate.
+        """
+        ex = t.exchanges.c
+        shadow = t.exchanges.alias("shadow")
+        where = self._exchange_filter(
+            model=model, served_model=None, since=since, until=until, include_shadows=False
+        )
+        where.append(sa.exists().where(shadow.c.shadow_of == ex.id))
+        for page in self._pages(where, limit):
+            ids = [p.id for p in page]
+            query = (
+                sa.select(t.exchanges).where(ex.shadow_of.in_(ids)).order_by(ex.captured_at, ex.id)
+            )
+            found: dict[str, list[CapturedExchange]] = {i: [] for i in ids}
+            with self._read() as conn:
+                for row in conn.execute(query).mappings():
+                    item = self._exchange(row)
+                    found[str(item.shadow_of)].append(item)
+            for primary in page:
+                yield ExchangePair(primary, tuple(found[primary.id]))
+
+    def apply_retention(
+        self,
+        max_age_days: float | None = None,
+        max_rows: int | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> int:
+        """Delete old exchanges; return how many rows were deleted.
+
+        ``max_age_days`` removes exchanges captured more than that many days before
+        ``now``; ``max_rows`` then keeps only the newest ``max_rows`` rows. Shadow
+        results go with their primary.
+        """
+        ex = t.exchanges.c
+        deleted = 0
+        with self._write() as conn:
+            if max_age_days is not None:
+                cutoff = (_aware(now) or utcnow()) - timedelta(days=max_age_days)
+                deleted += self._delete_older(conn, ex.captured_at < cutoff)
+            if max_rows is not None:
+                if max_rows < 0:
+                    raise StoreError(f"max_rows must be 0 or more, not {max_rows!r}.")
+                edge = conn.execute(
+                    sa.select(ex.captured_at, ex.id)
+                    .order_by(ex.captured_at.desc(), ex.id.desc())
+                    .offset(max_rows)
+                    .limit(1)
+                ).first()
+                if edge is not None:
+                    older = sa.or_(
+                        ex.captured_at < edge.captured_at,
+                        sa.and_(ex.captured_at == edge.captured_at, ex.id <= edge.id),
+                    )
+                    deleted += self._delete_older(conn, older)
+        return deleted
+
+    @staticmethod
+    def _delete_older(conn: sa.Connection, older: sa.ColumnElement[bool]) -> int:
+        ex = t.exchanges.c
+        doomed = sa.select(ex.id).where(older).scalar_subquery()
+        orphans = conn.execute(
+            sa.delete(t.exchanges).where(ex.shadow_of.in_(doomed), sa.not_(older))
+        ).rowcount
+        return int(orphans) + int(conn.execute(sa.delete(t.exchanges).where(older)).rowcount)
+
+    # --- gateway keys -------------------------------------------------------------
+
+    @staticmethod
+    def _key(row: sa.RowMapping) -> GatewayKey:
+        allowed = row["allowed_models"]
+        return GatewayKey(
+            id=row["id"],
+            name=row["name"],
+            prefix=row["prefix"],
+            allowed_models=tuple(allowed) if allowed is not None else None,
+            rpm_limit=row["rpm_limit"],
+            created_at=row["created_at"],
+            revoked_at=row["revoked_at"],
+        )
+
+    def create_key(
+        self,
+        name: str,
+        allowed_models: Iterable[str] | None = None,
+        rpm: int | None = None,
+    ) -> tuple[str, str]:
+        """Create a gateway key; return ``(key_id, plaintext_key)``.
+
+        The plaintext is returned once and never stored: only a salted SHA-256 of
+        its secret part. ``allowed_models`` (ids or shell patterns) ``None`` means
+        every model; ``rpm`` ``None`` means no rate limit.
+        """
+        if not name.strip():
+            raise StoreError("A gateway key needs a name, e.g. the service that uses it.")
+        if rpm is not None and rpm <= 0:
+            raise StoreError(f"rpm must be a positive number of requests per minute, not {rpm!r}.")
+        key_id = "".join(secrets.choice(_KEY_ID_ALPHABET) for _ in range(12))
+        secret = secrets.token_urlsafe(32)
+        salt = secrets.token_hex(16)
+        plaintext = f"{KEY_SCHEME}-{key_id}-{secret}"
+        models = list(allowed_models) if allowed_models is not None else None
+        with self._write() as conn:
+            conn.execute(
+                sa.insert(t.gateway_keys).values(
+                    id=key_id,
+                    name=name.strip(),
+                    prefix=f"{KEY_SCHEME}-{key_id}-{secret[:4]}",
+                    salt=salt,
+                    key_hash=_hash_secret(salt, secret),
+                    allowed_models=models,
+                    rpm_limit=rpm,
+                    created_at=utcnow(),
+                    revoked_at=None,
+                )
+            )
+        return key_id, plaintext
+
+    def verify_key(self, plaintext: str) -> GatewayKey | None:
+        """The active key matching ``plaintext``, or ``None`` (unknown, wrong or revoked).
+
+        One primary-key lookup by the id embedded in the key, then a constant-time
+        comparison of hashes.
+        """
+        parts = plaintext.strip().split("-", 2)
+        if len(parts) != 3 or parts[0] != KEY_SCHEME or len(parts[1]) != 12:
+            return None
+        key_id, secret = parts[1], parts[2]
+        with self._read() as conn:
+            row = (
+                conn.execute(sa.select(t.gateway_keys).where(t.gateway_keys.c.id == key_id))
+                .mappings()
+                .first()
+            )
+        if row is None or row["revoked_at"] is not None:
+            return None
+        if not hmac.compare_digest(_hash_secret(row["salt"], secret), row["key_hash"]):
+            return None
+        return self._key(row)
+
+    def get_key(self, key_id: str) -> GatewayKey | None:
+        """The key with this id (revoked or not), or ``None``."""
+        with self._read() as conn:
+            row = (
+                conn.execute(sa.select(t.gateway_keys).where(t.gateway_keys.c.id == key_id))
+                .mappings()
+                .first()
+            )
+        return self._key(row) if row is not None else None
+
+    def list_keys(self, *, include_revoked: bool = False) -> list[GatewayKey]:
+        """Every key, oldest first."""
+        query = sa.select(t.gateway_keys).order_by(t.gateway_keys.c.created_at)
+        if not include_revoked:
+            query = query.where(t.gateway_keys.c.revoked_at.is_(None))
+        with self._read() as conn:
+            return [self._key(row) for row in conn.execute(query).mappings()]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key; return ``False`` if no active key has this id."""
+        keys = t.gateway_keys.c
+        with self._write() as conn:
+            done = conn.execute(
+                sa.update(t.gateway_keys)
+                .where(keys.id == key_id, keys.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            ).rowcount
+        return bool(done)
+
+    # --- audition runs and results ------------------------------------------------
+
+    @staticmethod
+    def _run(row: sa.RowMapping) -> AuditionRun:
+        return AuditionRun(
+            id=row["id"],
+            name=row["name"],
+            fingerprint=row["fingerprint"],
+            config=row["config"],
+            status=row["status"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    def create_run(
+        self, name: str, config: Mapping[str, JsonValue], fingerprint: str
+    ) -> AuditionRun:
+        """Start a new audition run (status ``running``)."""
+        now = utcnow()
+        run = AuditionRun(
+            id=new_id(),
+            name=name,
+            fingerprint=fingerprint,
+            config=dict(config),
+            status="running",
+            created_at=now,
+            updated_at=now,
+        )
+        with self._write() as conn:
+            conn.execute(
+                sa.insert(t.audition_runs).values(
+                    id=run.id,
+                    name=run.name,
+                    fingerprint=run.fingerprint,
+                    config=run.config,
+                    status=run.status,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return run
+
+    def get_run(self, run_id: str) -> AuditionRun | None:
+        """The run with this id, or ``None``."""
+        with self._read() as conn:
+            row = (
+                conn.execute(sa.select(t.audition_runs).where(t.audition_runs.c.id == run_id))
+                .mappings()
+                .first()
+            )
+        return self._run(row) if row is not None else None
+
+    def find_run(self, fingerprint: str) -> AuditionRun | None:
+        """The most recent run with this fingerprint, or ``None``."""
+        runs = t.audition_runs.c
+        query = (
+            sa.select(t.audition_runs)
+            .where(runs.fingerprint == fingerprint)
+            .order_by(runs.created_at.desc(), runs.id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).mappings().first()
+        return self._run(row) if row is not None else None
+
+    def list_runs(self, limit: int | None = None) -> list[AuditionRun]:
+        """Runs, newest first."""
+        runs = t.audition_runs.c
+        query = sa.select(t.audition_runs).order_by(runs.created_at.desc(), runs.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return [self._run(row) for row in conn.execute(query).mappings()]
+
+    def set_run_status(self, run_id: str, status: str) -> AuditionRun:
+        """Change a run's status (one of ``RUN_STATUSES``); return the updated run."""
+        if status not in RUN_STATUSES:
+            raise StoreError(
+                f"Unknown run status {status!r}; use one of {', '.join(RUN_STATUSES)}."
+            )
+        with self._write() as conn:
+            done = conn.execute(
+                sa.update(t.audition_runs)
+                .where(t.audition_runs.c.id == run_id)
+                .values(status=status, updated_at=utcnow())
+            ).rowcount
+        run = self.get_run(run_id) if done else None
+        if run is None:
+            raise StoreError(f"No audition run {run_id!r} in the store.")
+        return run
+
+    def save_result(self, result: AuditionResult) -> bool:
+        """Store a result; return ``False`` if this (run, case, candidate) already had one.
+
+        Idempotent: a successful result is never overwritten, so a resumed run never
+        pays twice. A stored failure (``error`` set) is replaced by a later result.
+        """
+        res = t.audition_results
+        values = {
+            "run_id": result.run_id,
+            "case_id": result.case_id,
+            "candidate": result.candidate,
+            "response": result.response,
+            "input_tokens": result.input_tokens,
+            "output_tokens": result.output_tokens,
+            "cost_usd": result.cost_usd,
+            "latency_ms": result.latency_ms,
+            "error": result.error,
+            "scores": dict(result.scores) or None,
+            "created_at": result.created_at,
+        }
+        stmt = self._insert(res).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "case_id", "candidate"],
+            set_={
+                k: stmt.excluded[k] for k in values if k not in ("run_id", "case_id", "candidate")
+            },
+            where=res.c.error.is_not(None),
+        ).returning(res.c.run_id)
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT.
+        try:
+            with self._write() as conn:
+                return conn.execute(stmt).first() is not None
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise StoreError(
+                    f"Cannot save a result for audition run {result.run_id!r}: "
+                    "no such run. Create it with create_run() first."
+                ) from exc.__cause__
+            raise
+
+    def set_scores(
+        self, run_id: str, case_id: str, candidate: str, scores: Mapping[str, JsonValue]
+    ) -> None:
+        """Merge ``scores`` into a stored result's scores."""
+        res = t.audition_results.c
+        key = (res.run_id == run_id, res.case_id == case_id, res.candidate == candidate)
+        with self._write() as conn:
+            current = conn.execute(sa.select(res.scores).where(*key)).first()
+            if current is None:
+                raise StoreError(
+                    f"No result for case {case_id!r} and candidate {candidate!r} "
+                    f"in audition run {run_id!r}; save_result() it first."
+                )
+            merged = {**(current.scores or {}), **scores}
+            conn.execute(sa.update(t.audition_results).where(*key).values(scores=merged))
+
+    @staticmethod
+    def _result(row: sa.RowMapping) -> AuditionResult:
+        return AuditionResult(
+            run_id=row["run_id"],
+            case_id=row["case_id"],
+            candidate=row["candidate"],
+            response=row["response"],
+            input_tokens=row["input_tokens"],
+            output_tokens=row["output_tokens"],
+            cost_usd=row["cost_usd"],
+            latency_ms=row["latency_ms"],
+            error=row["error"],
+            scores=row["scores"] or {},
+            created_at=row["created_at"],
+        )
+
+    def results_for(self, run_id: str, candidate: str | None = None) -> list[AuditionResult]:
+        """A run's results ordered by case id, then candidate."""
+        res = t.audition_results.c
+        query = (
+            sa.select(t.audition_results)
+            .where(res.run_id == run_id)
+            .order_by(res.case_id, res.candidate)
+        )
+        if candidate is not None:
+            query = query.where(res.candidate == candidate)
+        with self._read() as conn:
+            return [self._result(row) for row in conn.execute(query).mappings()]
+
+    def completed_pairs(self, run_id: str, *, include_errors: bool = False) -> set[tuple[str, str]]:
+        """The (case_id, candidate) pairs already done: skip these when resuming.
+
+        Failed pairs are left out (so a resume retries them) unless ``include_errors``.
+        """
+        res = t.audition_results.c
+        query = sa.select(res.case_id, res.candidate).where(res.run_id == run_id)
+        if not include_errors:
+            query = query.where(res.error.is_(None))
+        with self._read() as conn:
+            return {(str(a), str(b)) for a, b in conn.execute(query)}
+
+    def spent_usd(self, run_id: str) -> float:
+        """What a run has cost so far, in US dollars."""
+        res = t.audition_results.c
+        query = sa.select(sa.func.coalesce(sa.func.sum(res.cost_usd), 0.0)).where(
+            res.run_id == run_id
+        )
+        with self._read() as conn:
+            return float(conn.execute(query).scalar_one())
+
+    # --- watch state --------------------------------------------------------------
+
+    def get_state(self, key: str, default: JsonValue = None) -> JsonValue:
+        """A value ``recast watch`` stored, or ``default``."""
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(t.watch_state.c.value).where(t.watch_state.c.key == key)
+            ).first()
+        return default if row is None else row.value
+
+    def set_state(self, key: str, value: JsonValue) -> None:
+        """Store a value under ``key``, replacing any previous one."""
+        stmt = self._insert(t.watch_state).values(key=key, value=value, updated_at=utcnow())
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+        with self._write() as conn:
+            conn.execute(stmt)
+
+
+def open_store(url: str | Path | None = None, *, redactor: Redactor | None = None) -> Store:
+    """Open (creating and migrating if needed) the store at ``url``.
+
+    ``url`` is ``sqlite:///PATH``, a plain file path, or ``postgresql://…`` (psycopg
+    3); ``None`` means ``sqlite:///<recast home>/recast.db``. ``redactor`` replaces
+    the default secrets-only redaction of captured exchanges.
+    Raises :class:`recast.errors.StoreError` with a one-line reason when the URL is
+    invalid, the server unreachable, or the file unusable.
+    """
+    parsed = parse_url(url)
+    engine = create_engine(parsed)
+    try:
+        migrate(engine)
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        raise describe_error(parsed, exc) from exc
+    except Exception:
+        engine.dispose()
+        raise
+    return Store(engine, parsed, redactor)

@@ -1,0 +1,234 @@
+"""Capture into a real store (SQLite and PostgreSQL), redaction, gateway keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import openai
+import pytest
+import sqlalchemy as sa
+
+from recast.gateway import parse_config
+from recast.gateway._capture import StoreCapture, StoreKeys
+from recast.gateway._capture_proc import ProcessCapture
+from recast.store import open_store
+
+from .conftest import base_config
+from .upstream import FakeUpstream
+
+UPSTREAM_KEY = "sk-upstream-secret-key-000000000000"
+
+
+def _dump(store_url: str) -> str:
+    """Every stored value of every table, as one string (to search for leaked secrets)."""
+    store = open_store(store_url)
+    try:
+        parts = []
+        with store.engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            for name in inspector.get_table_names():
+                rows = conn.execute(sa.text(f'SELECT * FROM "{name}"')).fetchall()
+                parts.append(json.dumps([list(map(str, r)) for r in rows]))
+        return "\n".join(parts)
+    finally:
+        store.close()
+
+
+def _capture(store_url: str, config: dict[str, Any]) -> StoreCapture:
+    return StoreCapture.open(store_url, parse_config(config).capture)
+
+
+@pytest.fixture(params=["thread", "process"])
+def make_capture(request: pytest.FixtureRequest) -> Any:
+    """Both capture sinks: in-process writer thread, and the separate writer process."""
+
+    def make(store_url: str, config: dict[str, Any]) -> Any:
+        if request.param == "thread":
+            return _capture(store_url, config)
+        return ProcessCapture(store_url, parse_config(config).capture)
+
+    return make
+
+
+def test_exchanges_captured_with_what_audition_needs(
+    upstream: FakeUpstream, gateway: Any, store_url: str, make_capture: Any
+) -> None:
+    config = base_config(upstream, routes={"support-bot": {"alias": "gpt-4.1"}})
+    capture = make_capture(store_url, config)
+    with gateway(config, capture=capture) as gw:
+        client = openai.OpenAI(base_url=gw.v1, api_key="x", max_retries=0)
+        client.chat.completions.create(
+            model="support-bot", messages=[{"role": "user", "content": "plain"}]
+        )
+        stream = client.chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": "streamed answer"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        list(stream)
+        tool_body = {
+            "model": "gpt-4o",
+            "messages": [{"role": "user", "content": "t"}],
+            "tools": [{"type": "function", "function": {"name": "f"}}],
+        }
+        gw.http.post(gw.v1 + "/chat/completions", json=tool_body)
+    assert capture.close()
+    store = open_store(store_url)
+    rows = list(store.iter_exchanges())
+    store.close()
+    assert len(rows) == 3
+    plain, streamed, tools = rows
+    assert plain.requested_model == "support-bot" and plain.served_model == "gpt-4.1"
+    assert plain.route == "alias" and plain.upstream == "fake" and plain.status_code == 200
+    assert plain.request["messages"] == [{"role": "user", "content": "plain"}]  # type: ignore[index]
+    assert plain.response["choices"][0]["message"]["content"] == "echo: plain"  # type: ignore[index]
+    assert (plain.input_tokens, plain.output_tokens) == (11, 7)
+    assert plain.latency_ms is not None and plain.latency_ms > 0
+    assert streamed.stream and streamed.ttft_ms is not None
+    assert streamed.response["choices"][0]["message"]["content"].strip() == (  # type: ignore[index]
+        "echo: streamed answer"
+    )
+    assert streamed.output_tokens == 7
+    assert tools.request["tools"][0]["function"]["name"] == "f"  # type: ignore[index]
+
+
+def test_no_key_ever_in_the_store(upstream: FakeUpstream, gateway: Any, store_url: str) -> None:
+    config = base_config(
+        upstream,
+        access={"require_key": True},
+        capture={"redact_patterns": [r"\b\d{3}-\d{2}-\d{4}\b"], "redact_fields": ["customer_id"]},
+    )
+    capture = _capture(store_url, config)
+    key_id, key = capture.store.create_key("tests")
+    with gateway(config, capture=capture, keys=StoreKeys(capture.store)) as gw:
+        client = openai.OpenAI(base_url=gw.v1, api_key=key, max_retries=0)
+        client.chat.completions.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": f"my key is {UPSTREAM_KEY} and ssn 123-45-6789"}],
+            extra_body={"metadata": {"customer_id": "C-991"}},
+        )
+    assert capture.close()
+    dump = _dump(store_url)
+    assert UPSTREAM_KEY not in dump
+    assert key not in dump and key.split("-", 2)[2] not in dump
+    assert "123-45-6789" not in dump and "C-991" not in dump
+    assert key_id in dump  # the key's id is recorded, never the key
+
+
+def test_gateway_keys(upstream: FakeUpstream, gateway: Any, store_url: str) -> None:
+    config = base_config(upstream, access={"require_key": True})
+    capture = _capture(store_url, config)
+    store = capture.store
+    _, full = store.create_key("full")
+    _, limited = store.create_key("limited", allowed_models=["gpt-4.1*"], rpm=3)
+    revoked_id, revoked = store.create_key("gone")
+    store.revoke_key(revoked_id)
+    with gateway(config, capture=capture, keys=StoreKeys(store)) as gw:
+
+        def post(key: str | None, model: str = "gpt-4.1") -> httpx.Response:
+            headers = {"authorization": f"Bearer {key}"} if key else {}
+            return gw.http.post(
+                gw.v1 + "/chat/completions", headers=headers, json={"model": model, "messages": []}
+            )
+
+        assert post(None).status_code == 401
+        assert post("rcst-aaaaaaaaaaaa-notarealsecretnotarealsecret").status_code == 401
+        assert post(revoked).status_code == 401
+        assert post(full, "gpt-4o").status_code == 200
+        assert post(limited, "gpt-4o").status_code == 403
+        assert [post(limited, "gpt-4.1-mini").status_code for _ in range(4)] == [200, 200, 200, 429]
+        anthropic_style = gw.http.post(
+            gw.v1 + "/messages",
+            headers={"x-api-key": full},
+            json={"model": "claude-x", "max_tokens": 5, "messages": []},
+        )
+        assert anthropic_style.status_code == 200
+        assert post(None).json()["error"]["type"] == "authentication_error"
+    capture.close()
+
+
+def test_capture_under_load_loses_nothing(
+    upstream: FakeUpstream, gateway: Any, store_url: str, make_capture: Any
+) -> None:
+    config = base_config(upstream, capture={"queue_size": 5000, "batch_size": 100})
+    capture = make_capture(store_url, config)
+    total = 400
+    with gateway(config, capture=capture) as gw:
+
+        async def run() -> list[int]:
+            limits = httpx.Limits(max_connections=32)
+            async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+                sem = asyncio.Semaphore(32)
+
+                async def one(i: int) -> int:
+                    async with sem:
+                        body = {
+                            "model": "gpt-4o",
+                            "stream": i % 3 == 0,
+                            "messages": [{"role": "user", "content": f"n{i}"}],
+                        }
+                        reply = await client.post(gw.v1 + "/chat/completions", json=body)
+                        await reply.aread()
+                        return reply.status_code
+
+                return list(await asyncio.gather(*(one(i) for i in range(total))))
+
+        statuses = asyncio.run(run())
+        offered = gw.app.metrics.captures_offered.total()
+        dropped = gw.app.metrics.captures_dropped.total()
+    assert statuses == [200] * total
+    assert capture.close()
+    stats = capture.stats()
+    assert offered == total and dropped == 0
+    assert stats["captured"] == total and stats["dropped"] == 0 and stats["failed"] == 0
+    store = open_store(store_url)
+    texts = {r.request["messages"][0]["content"] for r in store.iter_exchanges()}  # type: ignore[index]
+    store.close()
+    assert texts == {f"n{i}" for i in range(total)}
+
+
+def test_full_queue_drops_and_counts_but_serves(
+    upstream: FakeUpstream, gateway: Any, tmp_path: Any
+) -> None:
+    config = base_config(upstream, capture={"queue_size": 1, "batch_size": 1})
+
+    class Stuck:
+        """A sink whose queue is always full."""
+
+        def offer(self, exchange: Any) -> bool:
+            return False
+
+    with gateway(config, capture=Stuck()) as gw:
+        statuses = [
+            gw.http.post(
+                gw.v1 + "/chat/completions", json={"model": "m", "messages": []}
+            ).status_code
+            for _ in range(5)
+        ]
+        metrics = gw.http.get(gw.url + "/metrics").text
+    assert statuses == [200] * 5
+    assert "recast_captures_dropped_total 5" in metrics
+
+
+@pytest.mark.parametrize("days", [30])
+def test_retention(upstream: FakeUpstream, gateway: Any, store_url: str, days: int) -> None:
+    config = base_config(upstream, capture={"max_exchanges": 3})
+    capture = _capture(store_url, config)
+    with gateway(config, capture=capture) as gw:
+        for i in range(6):
+            gw.http.post(
+                gw.v1 + "/chat/completions",
+                json={"model": "m", "messages": [{"role": "user", "content": str(i)}]},
+            )
+    capture.writer.flush(10)
+    assert capture.apply_retention() == 3
+    remaining = [
+        r.request["messages"][0]["content"]  # type: ignore[index]
+        for r in capture.store.iter_exchanges()
+    ]
+    capture.close()
+    assert remaining == ["3", "4", "5"]
