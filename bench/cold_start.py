@@ -1,8 +1,9 @@
 """Cold-start time of `recast models show gpt-4.5-preview` beside bare `python -c pass`.
 
-Each run is a fresh subprocess (nothing cached in memory). Prints the median of
-N runs of each and the difference; the target is under 300 ms more than bare
-Python. Usage::
+Each run is a fresh subprocess (nothing cached in memory, bytecode cached on disk as
+after ``pip install``). Prints the median of N runs of each and the difference; the
+target is under 300 ms of CPU time more than bare Python (exit status 1 when missed).
+Usage::
 
     .venv/bin/python bench/cold_start.py [--runs 15] [--id gpt-4.5-preview] [--breakdown]
 
@@ -57,6 +58,19 @@ for (_, before), (name, after) in zip(marks, marks[1:]):
 """
 
 
+def _bench_env(home: str) -> dict[str, str]:
+    """The environment of every timed run: the bundled catalog and a bytecode cache.
+
+    ``RECAST_HOME`` is an empty folder, so the bundled catalog is read (no user cache).
+    Bytecode is cached under ``home`` (``PYTHONPYCACHEPREFIX``) even where
+    ``PYTHONDONTWRITEBYTECODE`` is set: an installed wheel has its ``.pyc`` files, and
+    without them every run would time compiling recast's sources instead of running them.
+    """
+    env = {**os.environ, "RECAST_HOME": home, "PYTHONPYCACHEPREFIX": os.path.join(home, "pyc")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def _time(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall time and CPU time (user + system of the child), in milliseconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -76,7 +90,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "RECAST_HOME": home}  # the bundled catalog, no user cache
+        env = _bench_env(home)
         bare = [sys.executable, "-c", "pass"]
         script = os.path.join(os.path.dirname(sys.executable), "recast")
         entry = [script] if os.path.exists(script) else [sys.executable, "-c", _MAIN]
@@ -87,6 +101,7 @@ def main() -> int:
         for _ in range(args.runs):  # interleave, so load on the machine hits both alike
             bare_runs.append(_time(bare, env))
             show_runs.append(_time(show, env))
+        phases = _breakdown(args.id, args.runs, env) if args.breakdown else {}
 
     def median(runs: list[tuple[float, float]], index: int) -> float:
         return statistics.median(run[index] for run in runs)
@@ -94,14 +109,15 @@ def main() -> int:
     bare_wall, show_wall = median(bare_runs, 0), median(show_runs, 0)
     bare_cpu, show_cpu = median(bare_runs, 1), median(show_runs, 1)
     extra = show_wall - bare_wall
+    extra_cpu = show_cpu - bare_cpu
     label = f"recast models show {args.id}"
     width = max(len(label), len("python -c pass"))
     print(f"{'':{width}}  {'wall (median)':>14}  {'CPU (median)':>13}   {args.runs} runs each")
     print(f"{'python -c pass':{width}}  {bare_wall:11.1f} ms  {bare_cpu:10.1f} ms")
     print(f"{label:{width}}  {show_wall:11.1f} ms  {show_cpu:10.1f} ms")
     print(
-        f"{'difference':{width}}  {extra:11.1f} ms  {show_cpu - bare_cpu:10.1f} ms"
-        f"   (target: wall < {TARGET_MS:.0f} ms)"
+        f"{'difference':{width}}  {extra:11.1f} ms  {extra_cpu:10.1f} ms"
+        f"   (target: < {TARGET_MS:.0f} ms; judged on CPU, which load inflates least)"
     )
     print(f"{'ratio':{width}}  {show_wall / bare_wall:12.1f} x  {show_cpu / bare_cpu:11.1f} x")
     try:
@@ -111,12 +127,19 @@ def main() -> int:
             print(f"note: load average {load:.1f} on {cores} cores; wall times are inflated")
     except OSError:
         pass
-    if args.breakdown:
-        _breakdown(args.id, args.runs, env)
-    return 0 if extra < TARGET_MS else 1
+    if phases:
+        print("\nCPU time per phase (median):")
+        total = 0.0
+        for name, values in phases.items():
+            value = statistics.median(values)
+            total += value
+            print(f"  {name:<32} {value:7.1f} ms")
+        print(f"  {'total (after interpreter start)':<32} {total:7.1f} ms")
+    return 0 if extra_cpu < TARGET_MS else 1
 
 
-def _breakdown(model_id: str, runs: int, env: dict[str, str]) -> None:
+def _breakdown(model_id: str, runs: int, env: dict[str, str]) -> dict[str, list[float]]:
+    """CPU milliseconds of each start-up phase, one list entry per run."""
     phases: dict[str, list[float]] = {}
     for _ in range(runs):
         out = subprocess.run(
@@ -129,13 +152,7 @@ def _breakdown(model_id: str, runs: int, env: dict[str, str]) -> None:
         for line in out.splitlines():
             name, value = line.split("\t")
             phases.setdefault(name, []).append(float(value))
-    print("\nCPU time per phase (median):")
-    total = 0.0
-    for name, values in phases.items():
-        value = statistics.median(values)
-        total += value
-        print(f"  {name:<32} {value:7.1f} ms")
-    print(f"  {'total (after interpreter start)':<32} {total:7.1f} ms")
+    return phases
 
 
 if __name__ == "__main__":

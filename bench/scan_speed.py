@@ -1,11 +1,12 @@
 """Speed of `recast scan` against ripgrep on the same large tree.
 
-    .venv/bin/python bench/scan_speed.py                    # build a tree in a temp dir
-    .venv/bin/python bench/scan_speed.py --copies 3 --limit-mb 0   # 3 full site-packages copies
+    .venv/bin/python bench/scan_speed.py                    # build a ~1.8 GB tree in a temp dir
+    .venv/bin/python bench/scan_speed.py --copies 3 --limit-mb 150  # a smaller, quicker tree
     .venv/bin/python bench/scan_speed.py --tree /path/to/monorepo  # an existing tree
 
 The built tree is ``--copies`` hard-linked copies of the venv's site-packages (the first
-``--limit-mb`` MB of it, whole top-level entries in name order; 0 = all of it) under
+``--limit-mb`` MB of it, whole top-level entries in name order; 0 = all of it, the default:
+one whole copy is ~1.8 GB with ~350 MB of text, a large monorepo's worth) under
 folder names the scanner does not treat as vendored, plus ``--synthetic`` generated
 source files with planted model ids. Both tools read the same files:
 
@@ -177,12 +178,12 @@ def tree_bytes(tree: Path) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tree", type=Path, help="scan this tree instead of building one")
-    parser.add_argument("--copies", type=int, default=3, help="site-packages copies (default 3)")
+    parser.add_argument("--copies", type=int, default=1, help="site-packages copies (default 1)")
     parser.add_argument(
         "--limit-mb",
         type=int,
-        default=150,
-        help="MB of site-packages per copy, 0 = all (default 150)",
+        default=0,
+        help="MB of site-packages per copy, 0 = all (default 0)",
     )
     parser.add_argument("--synthetic", type=int, default=300, help="synthetic files (default 300)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each tool (default 3)")

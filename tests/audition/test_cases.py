@@ -333,3 +333,53 @@ def test_split_is_stable_by_id() -> None:
     assert len(train) + len(held) == 200 and 30 < len(held) < 90
     _, held2 = split_cases(cases[:100], 0.3, seed=1)
     assert {c.id for c in held2} == {c.id for c in held if int(c.id) < 100}
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "messages",
+                    "role",
+                    "content",
+                    "response",
+                    "prompt",
+                    "reference",
+                    "tags",
+                    "usage",
+                    "choices",
+                    "message",
+                    "tool_calls",
+                    "function",
+                    "name",
+                    "latency",
+                ]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(_json, min_size=1, max_size=6))
+def test_any_jsonl_rows_load_or_are_reported(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[object]
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    result = load_cases([f"{path}?format=chat"], dedup=False)
+    # No exception; every line that is not an object is reported with its line number.
+    not_objects = {i + 1 for i, row in enumerate(rows) if not isinstance(row, dict)}
+    assert not_objects <= {s.line for s in result.skipped}
+    assert len(result.cases) <= len(rows)
+    for skipped in result.skipped:
+        assert skipped.path == str(path) and 1 <= skipped.line <= len(rows)
+    for case in result.cases:
+        assert case.baseline is not None and case.messages

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -16,11 +18,11 @@ import pytest
 
 from providers.fakes import Fail, FakeLLMServer, Hang, Reply, echo
 from recast.audition import Case, Response
-from recast.audition._runner import run_candidates
+from recast.audition._runner import _BatchWriter, run_candidates
 from recast.catalog import Prices
 from recast.errors import BudgetExceeded, ProviderRejected
 from recast.providers import parse_candidate_spec
-from recast.store import open_store
+from recast.store import AuditionResult, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 PRICE = Prices(input=1000.0, output=1000.0)  # USD per 1M tokens: 1 token = $0.001
@@ -81,6 +83,79 @@ async def test_calls_every_case_and_persists(fake: FakeLLMServer, tmp_path: Path
     store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
     assert len(store.results_for(outcome.run_id)) == 12
     store.close()
+
+
+class _GatedStore:
+    """A store whose commits wait for ``gate``: answers pile up while one is saving."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+        self.gate = threading.Event()
+        self.batches: list[int] = []
+
+    def save_results(self, results: list[AuditionResult]) -> int:
+        self.gate.wait(10)
+        self.batches.append(len(results))
+        return self.store.save_results(results)  # type: ignore[attr-defined, no-any-return]
+
+
+async def test_writer_batches_and_counts_answers_only_once_durable(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    run = store.create_run("r", {}, "fp")
+    gated = _GatedStore(store)
+    writer = _BatchWriter(gated, limit=8)  # type: ignore[arg-type]
+    done: list[int] = []
+    for i in range(3):
+        await writer.put(AuditionResult(run.id, f"c{i}", "m"), lambda i=i: done.append(i))
+    await asyncio.sleep(0.05)  # the writer took the batch and waits on the gate
+    assert done == [] and store.results_for(run.id) == []
+    await writer.put(AuditionResult(run.id, "c3", "m"), lambda: done.append(3))
+    gated.gate.set()
+    await writer.close()
+    assert gated.batches == [3, 1]  # one commit for the three queued together
+    assert done == [0, 1, 2, 3] and len(store.results_for(run.id)) == 4
+    store.close()
+
+
+async def test_interruption_saves_answers_not_yet_committed(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    run = store.create_run("r", {}, "fp")
+    gated = _GatedStore(store)
+    writer = _BatchWriter(gated, limit=8)  # type: ignore[arg-type]
+    done: list[int] = []
+    for i in range(2):
+        await writer.put(AuditionResult(run.id, f"c{i}", "m"), lambda i=i: done.append(i))
+    await asyncio.sleep(0.05)  # c0, c1 are being committed; c2, c3 wait behind them
+    for i in range(2, 4):
+        await writer.put(AuditionResult(run.id, f"c{i}", "m"), lambda i=i: done.append(i))
+    gated.gate.set()
+    writer.salvage()  # what Ctrl-C does on the way out
+    await asyncio.sleep(0.05)
+    assert {r.case_id for r in store.results_for(run.id)} == {"c0", "c1", "c2", "c3"}
+    assert done == []  # the run is stopping: nothing is announced as done
+    store.close()
+
+
+async def test_progress_only_counts_saved_answers(fake: FakeLLMServer, tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    seen: list[tuple[int, int]] = []
+
+    def progress(name: str, done: int, total: int, spent: float) -> None:
+        [run] = store.list_runs()
+        seen.append((done, len(store.results_for(run.id))))
+
+    await run_candidates(
+        _cases(16),
+        [_spec(fake)],  # type: ignore[list-item]
+        store=store,
+        prices=prices,
+        concurrency=8,
+        use_cache=False,
+        progress=progress,
+    )
+    store.close()
+    assert seen[-1] == (16, 16)
+    assert all(done <= stored for done, stored in seen)
 
 
 async def test_rerun_pays_nothing_twice(fake: FakeLLMServer, tmp_path: Path) -> None:
@@ -160,10 +235,10 @@ _CHILD = """
 import asyncio, sys
 sys.path.insert(0, {tests!r})
 from recast.audition import Case, Response
-from recast.audition._runner import run_candidates
+from recast.audition._runner import _BatchWriter, run_candidates
 from recast.catalog import Prices
 from recast.providers import parse_candidate_spec
-from recast.store import open_store
+from recast.store import AuditionResult, open_store
 cases = [Case(id=f"c{{i}}", messages=({{"role": "user", "content": f"question number {{i}}"}},),
               baseline=Response(text="x", output_tokens=4)) for i in range(40)]
 spec = parse_candidate_spec("fake=openai-compatible:{url}#fake-model")
@@ -208,3 +283,46 @@ def test_resume_after_kill_has_no_duplicate_spend(fake: FakeLLMServer, tmp_path:
     assert spent == pytest.approx(40 * 15 / 1000)
     store.close()
     json.dumps(spent)
+
+
+def test_cli_live_candidate_end_to_end(
+    fake: FakeLLMServer, recorded_data: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from recast.cli.main import app
+
+    arena = recorded_data / "arena-hard"
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    args = [
+        "audition",
+        "--cases",
+        str(arena / "gpt-4-0314.jsonl"),
+        "--sample",
+        "10",
+        "--candidate",
+        f"local=openai-compatible:{fake.openai_url}#fake-model",
+        "--candidate",
+        f"gpt-4-0613=replay:{arena / 'gpt-4-0613.jsonl'}",
+        "--store",
+        db,
+        "--concurrency",
+        "3",
+        "--json",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["run_id"]
+    live = next(c for c in doc["candidates"] if c["name"] == "local")
+    assert live["kind"] == "live" and live["failures"] == 0
+    assert live["metrics"]["fidelity"]["n"] == 10
+    assert fake.request_count == 10 and fake.max_in_flight <= 3
+    # The echo model repeats the prompt: far less faithful than gpt-4-0613's real answers.
+    assert doc["candidates"][0]["name"] == "gpt-4-0613"
+    # Rerun: the same run resumes, no new calls.
+    fake.reset()
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert fake.request_count == 0
+    assert json.loads(again.stdout)["run_id"] == doc["run_id"]

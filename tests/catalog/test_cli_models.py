@@ -216,8 +216,25 @@ def test_calendar_stdout() -> None:
 def test_help_ends_with_example(command: str) -> None:
     result = run(command, "--help")
     assert result.exit_code == 0
-    assert "Example:" in result.stdout
     assert "--json" in result.stdout and "--as-of" in result.stdout
+    _assert_ends_with_example(result.stdout, command)
+
+
+@pytest.mark.parametrize("command", [(), ("sync",), ("sources",)])
+def test_group_and_data_commands_help_end_with_example(command: tuple[str, ...]) -> None:
+    result = run(*command, "--help")
+    assert result.exit_code == 0
+    _assert_ends_with_example(result.stdout, command[0] if command else "")
+
+
+def _assert_ends_with_example(text: str, command: str) -> None:
+    """After the options table comes ``Example:`` and only runnable command lines."""
+    lines = [line.strip(" │") for line in text.splitlines() if line.strip(" │")]
+    start = max(i for i, line in enumerate(lines) if line == "Example:")
+    examples = lines[start + 1 :]
+    assert examples, text
+    assert all(line.startswith(f"recast models {command}".rstrip()) for line in examples), text
+    assert not any(line.startswith("╭") for line in examples), "options after the example"
 
 
 def test_calendar_bad_targets_exit_2(tmp_path: Path) -> None:

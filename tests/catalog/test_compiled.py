@@ -163,3 +163,129 @@ def test_a_not_before_floor_does_not_deprecate_an_active_model(catalog: Catalog)
     assert o.lifecycle.shutdown_on is not None
     assert o.lifecycle.shutdown_on.precision == "not_before"
     assert o.lifecycle.state_on(AS_OF) == "active"
+
+
+# Rows the resolver engineer found missing; each comes from the overlay with its source.
+
+
+@pytest.mark.parametrize(
+    ("vertex_id", "model"),
+    [
+        ("claude-3-5-sonnet-v2@20241022", "claude-3-5-sonnet-20241022"),
+        ("claude-3-5-sonnet@20240620", "claude-3-5-sonnet-20240620"),
+        ("claude-3-opus@20240229", "claude-3-opus-20240229"),
+        ("claude-3-haiku@20240307", "claude-3-haiku-20240307"),
+        ("claude-3-sonnet@20240229", "claude-3-sonnet-20240229"),
+        ("claude-3-7-sonnet@20250219", "claude-3-7-sonnet-20250219"),
+        ("claude-3-5-haiku@20241022", "claude-3-5-haiku-20241022"),
+    ],
+)
+def test_claude_on_vertex_rows_name_their_model_and_source(
+    catalog: Catalog, vertex_id: str, model: str
+) -> None:
+    o = offering(catalog, "vertex", vertex_id)
+    assert o.model == model
+    urls = [s.url for s in o.lifecycle.sources if s.importer == "overlay"]
+    assert urls and all(u.startswith("https://") for u in urls)
+
+
+def test_claude_3_5_haiku_on_vertex_follows_the_vertex_page(catalog: Catalog) -> None:
+    lc = offering(catalog, "vertex", "claude-3-5-haiku@20241022").lifecycle
+    assert lc.deprecated_on is not None and lc.deprecated_on.on == date(2026, 1, 5)
+    assert lc.shutdown_on is not None and lc.shutdown_on.on == date(2026, 7, 5)
+    assert lc.state_on(AS_OF) == "retired"
+
+
+@pytest.mark.parametrize(
+    ("model_id", "deprecated", "retired"),
+    [
+        ("claude-2.0", date(2025, 1, 21), date(2025, 7, 21)),
+        ("claude-2.1", date(2025, 1, 21), date(2025, 7, 21)),
+        ("claude-instant-1.2", date(2024, 9, 4), date(2024, 11, 6)),
+        ("claude-instant-1.0", date(2024, 9, 4), date(2024, 11, 6)),
+    ],
+)
+def test_claude_2_and_instant_retired_on_anthropic(
+    catalog: Catalog, model_id: str, deprecated: date, retired: date
+) -> None:
+    o = offering(catalog, "anthropic", model_id)
+    assert o.model == model_id and catalog.models[model_id].provider == "anthropic"
+    lc = o.lifecycle
+    assert lc.deprecated_on is not None and lc.deprecated_on.on == deprecated
+    assert lc.shutdown_on is not None and lc.shutdown_on.on == retired
+    assert lc.state_on(AS_OF) == "retired"
+    assert any(s.importer == "overlay" and s.accessed_on for s in lc.sources)
+
+
+@pytest.mark.parametrize("alias", ["claude-2", "claude-instant-1"])
+def test_undated_claude_aliases_are_retired_models_without_a_date(
+    catalog: Catalog, alias: str
+) -> None:
+    o = offering(catalog, "anthropic", alias)
+    assert o.model == alias and catalog.models[alias].provider == "anthropic"
+    assert o.lifecycle.shutdown_on is None  # the page dates only the models they named
+    assert o.lifecycle.state_on(AS_OF) == o.lifecycle.state_on(date(2020, 1, 1)) == "retired"
+    assert any(alias in s.title for s in o.lifecycle.sources)
+
+
+def test_gemini_1_5_flash_latest_is_its_own_retired_model(catalog: Catalog) -> None:
+    o = offering(catalog, "gemini-api", "gemini-1.5-flash-latest")
+    assert o.model == "gemini-1.5-flash-latest"
+    assert o.lifecycle.shutdown_on is None  # no published date: none invented
+    assert o.lifecycle.state_on(AS_OF) == "retired"
+
+
+def test_unverified_bedrock_date_says_so_in_its_source(catalog: Catalog) -> None:
+    lc = offering(catalog, "bedrock", "anthropic.claude-3-sonnet-20240229-v1:0").lifecycle
+    assert any("issue 2" in s.title for s in lc.sources)
+
+
+# A catalog read from a file builds its objects on first use; it must answer as one built whole.
+
+
+def test_lazy_catalog_answers_like_an_eager_one(catalog: Catalog) -> None:
+    eager = Catalog(models=catalog.models, offerings=catalog.offerings, conflicts=catalog.conflicts)
+    lazy = read_catalog_file(bundled_path())
+    for model_id in ("gpt-4.5-preview", "claude-3-sonnet-20240229", "claude-2", "no-such-model"):
+        assert lazy.model(model_id) == eager.model(model_id)
+        assert lazy.provider_of(model_id) == eager.provider_of(model_id)
+        assert lazy.offerings_of(model_id) == eager.offerings_of(model_id)
+    assert len(lazy) == len(eager) and lazy.platforms == eager.platforms
+    assert lazy.models == eager.models and list(lazy) == eager.offerings
+    # Objects handed out before and after the full build are the same objects.
+    first = lazy.offerings_of("gpt-4.5-preview")[0]
+    assert any(o is first for o in lazy.offerings)
+
+
+def test_lazy_catalog_round_trips(catalog: Catalog, tmp_path: Path) -> None:
+    from recast.catalog._catalog import write_catalog_file
+
+    target = tmp_path / "catalog.json"
+    write_catalog_file(catalog, target)
+    again = read_catalog_file(target)
+    assert again == catalog and again.to_dict() == catalog.to_dict()
+
+
+def test_catalog_file_missing_an_offering_key_is_refused_naming_it(tmp_path: Path) -> None:
+    from recast.errors import SourceError
+
+    data = json.loads(bundled_path().read_text(encoding="utf-8"))
+    del data["offerings"][3]["platform_id"]
+    bad = tmp_path / "catalog.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"catalog\.json.*malformed"):
+        read_catalog_file(bad)
+
+
+def test_catalog_file_with_a_bad_date_is_refused_naming_it_when_read(tmp_path: Path) -> None:
+    from recast.catalog import lookup
+    from recast.errors import SourceError
+
+    data = json.loads(bundled_path().read_text(encoding="utf-8"))
+    entry = next(o for o in data["offerings"] if o["platform_id"] == "gpt-4.5-preview")
+    entry["lifecycle"]["shutdown_on"]["on"] = "2025-13-45"
+    bad = tmp_path / "catalog.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    catalog = read_catalog_file(bad)  # entries are built on first use...
+    with pytest.raises(SourceError, match=r"catalog\.json.*malformed at offering"):
+        lookup("gpt-4.5-preview", catalog=catalog)  # ...and a bad one names the file

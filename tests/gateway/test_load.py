@@ -57,8 +57,11 @@ def test_ten_thousand_requests_with_faults(
                 sem = asyncio.Semaphore(48)
 
                 async def one(i: int) -> tuple[str, int]:
-                    body = {"model": models[i], "stream": streams[i],
-                            "messages": [{"role": "user", "content": f"request {i}"}]}
+                    body = {
+                        "model": models[i],
+                        "stream": streams[i],
+                        "messages": [{"role": "user", "content": f"request {i}"}],
+                    }
                     async with sem:
                         reply = await client.post(gw.v1 + "/chat/completions", json=body)
                         await reply.aread()
@@ -86,6 +89,7 @@ def test_ten_thousand_requests_with_faults(
     by_status = Counter((r.requested_model, r.status_code) for r in rows)
     assert by_status == Counter(results)
     assert {r.request["messages"][0]["content"] for r in rows} == {  # type: ignore[index]
-        f"request {i}" for i in range(TOTAL)}
+        f"request {i}" for i in range(TOTAL)
+    }
     fallbacks = [r for r in rows if r.requested_model == "gpt-fail500-fb"]
     assert all(r.route == "fallback" and r.served_model == "gpt-4o" for r in fallbacks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import anthropic
@@ -257,3 +258,43 @@ def test_client_disconnect_mid_stream_cancels_upstream(
             time.sleep(0.05)
         assert gw.app.stats.in_flight == 0
     assert upstream.server.broken_streams == 1
+
+
+def test_metrics_and_health(upstream: FakeUpstream, gateway: Any) -> None:
+    config = base_config(
+        upstream,
+        routes={
+            "gpt-4.5-preview": {
+                "lifecycle": {"deprecated_on": "2025-04-14", "shutdown_on": "2099-07-14"}
+            }
+        },
+    )
+    with gateway(config) as gw:
+        client = _client(gw)
+        client.chat.completions.create(model="gpt-4.5-preview", messages=[])
+        list(
+            client.chat.completions.create(
+                model="gpt-4o", messages=[], stream=True, stream_options={"include_usage": True}
+            )
+        )
+        gw.http.post(gw.v1 + "/chat/completions", content=b"nope")
+        gw.http.post(gw.v1 + "/chat/completions", json={"model": "gpt-fail500", "messages": []})
+        metrics = gw.http.get(gw.url + "/metrics")
+        health = gw.http.get(gw.url + "/healthz").json()
+        ready = gw.http.get(gw.url + "/readyz").status_code
+    text = metrics.text
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert health == {"status": "ok"} and ready == 200
+    assert (
+        'recast_requests_total{model="gpt-4.5-preview",served_model="gpt-4.5-preview",'
+        'route="direct",status="200"} 1'
+    ) in text
+    assert 'recast_tokens_total{model="gpt-4o",direction="output"} 7' in text
+    assert 'recast_tokens_total{model="gpt-4.5-preview",direction="input"} 11' in text
+    assert 'recast_upstream_errors_total{upstream="fake",kind="5xx"} 1' in text
+    assert 'recast_rejected_total{reason="invalid_json"} 1' in text
+    assert 'recast_model_days_to_shutdown{model="gpt-4.5-preview"}' in text
+    assert 'recast_request_duration_seconds_bucket{served_model="gpt-4o",le="+Inf"} 1' in text
+    assert "# TYPE recast_captures_dropped_total counter" in text
+    for line in text.splitlines():
+        assert line.startswith("#") or re.match(r"^[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+$", line), line

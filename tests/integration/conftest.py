@@ -24,6 +24,9 @@ from .servers import MODEL, Process, start_llama_server
 
 HERE = Path(__file__).resolve().parent
 
+#: Answer length for audition cases: room for a short answer, or the start of a ramble.
+MAX_TOKENS = 24
+
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
@@ -105,3 +108,45 @@ def llama_server(gguf_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="session")
 def model() -> str:
     return MODEL
+
+
+@pytest.fixture(scope="session")
+def few_shot_cases(llama_server: Process, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cases file whose baseline is the model answering under the few-shot setup.
+
+    Each case records what the user asked (the bare question, as the application's
+    request shows it) and what the deployed setup answered: the same model, prompted with
+    :data:`prompts.EXAMPLES` before the question. Its reference is the right answer.
+    """
+    import json
+
+    import openai
+
+    from .prompts import GREEDY, QUESTIONS, few_shot, zero_shot
+
+    client = openai.OpenAI(base_url=llama_server.v1, api_key="unused", max_retries=0, timeout=300)
+    rows = []
+    for case_id, question, answer in QUESTIONS:
+        reply = client.chat.completions.create(
+            model=MODEL,
+            messages=few_shot(question),  # type: ignore[arg-type]
+            max_tokens=MAX_TOKENS,
+            **GREEDY,
+        )
+        rows.append(
+            {
+                "id": case_id,
+                "request": {
+                    "model": MODEL,
+                    "messages": zero_shot(question),
+                    "max_tokens": MAX_TOKENS,
+                    **GREEDY,
+                },
+                "response": reply.choices[0].message.content,
+                "usage": reply.usage.model_dump() if reply.usage else None,
+                "reference": answer,
+            }
+        )
+    path = tmp_path_factory.mktemp("cases") / "few-shot-baseline.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path

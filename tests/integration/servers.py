@@ -151,7 +151,9 @@ def start_llama_server(model_path: Path, log: Path, *, threads: int = 2) -> Proc
         "--interrupt_requests",
         "False",
     ]
-    proc = Process("llama-cpp-python server", f"http://127.0.0.1:{port}", _spawn("llama", argv, log), log)
+    proc = Process(
+        "llama-cpp-python server", f"http://127.0.0.1:{port}", _spawn("llama", argv, log), log
+    )
     wait_ready(proc, "/v1/models", deadline_s=float(os.environ.get("RECAST_LLAMA_START_S", "180")))
     return proc
 

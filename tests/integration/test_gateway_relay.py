@@ -68,7 +68,9 @@ def test_streamed_chat_matches_the_plain_answer(llama_server: Process, tmp_path:
     # Greedy decoding: the streamed deltas add up to the non-streamed answer, so the relay
     # neither dropped nor repeated a chunk.
     assert text == plain.choices[0].message.content
-    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    finishes = [
+        c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
+    ]
     assert finishes in (["stop"], ["length"])
     # The final usage-only chunk that include_usage asks for.
     usage_chunks = [c for c in chunks if c.usage is not None]

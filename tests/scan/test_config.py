@@ -142,3 +142,20 @@ def test_changed_since(make_tree: TreeWriter, catalog: Catalog) -> None:
 def test_changed_since_outside_a_repository(tmp_path: Path) -> None:
     with pytest.raises(ScanError, match="not in a git repository"):
         changed_files("HEAD", cwd=tmp_path)
+
+
+def test_config_globs_are_relative_to_the_config_folder(
+    make_tree: TreeWriter, catalog: Catalog
+) -> None:
+    root = make_tree(
+        {
+            "recast.toml": ('exclude = ["svc/legacy/"]\n[platforms]\n"svc/vertex/*" = "vertex"\n'),
+            "svc/legacy/a.py": 'm = "gpt-4-0613"\n',
+            "svc/vertex/b.py": 'm = "gemini-1.5-pro-002"\n',
+            "svc/c.py": 'm = "gemini-1.5-pro-002"\n',
+        }
+    )
+    config = load_config(start=root / "svc")
+    result = scan([root / "svc"], as_of=AS_OF, catalog=catalog, config=config, root=root / "svc")
+    rows = [(f.path, f.platform, f.platform_reason) for f in result.findings]
+    assert rows == [("c.py", "gemini-api", "home"), ("vertex/b.py", "vertex", "hint")]

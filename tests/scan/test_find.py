@@ -88,7 +88,16 @@ TREE: dict[str, str | bytes] = {
         "bedrock_model: bedrock/anthropic.claude-3-sonnet-20240229-v1:0\n"
         "short: o3\n"
     ),
-    "config/app.toml": 'model = "vertex_ai/claude-3-sonnet@20240229"\n',
+    "config/app.toml": (
+        'model = "vertex_ai/claude-3-sonnet@20240229"\n'
+        'agent = "anthropic:claude-sonnet-4-20250514"\n'
+        'legacy = "azure/gpt-35-turbo-0301"\n'
+    ),
+    "cloud/azure_app.py": (
+        "from openai import AzureOpenAI\n"
+        'client = AzureOpenAI(azure_endpoint="https://x.openai.azure.com")\n'
+        'm = "gpt-35-turbo-0301"\n'
+    ),
     "config/app.ini": "[llm]\nmodel = gemini-1.5-pro-002\n; old: gpt-4-0613\n",
     ".env": "OPENAI_MODEL=gpt-4-0613\n",
     "Dockerfile": "FROM python:3.12\n# base on gpt-4.1\nENV MODEL=o1-preview\n",
@@ -143,6 +152,9 @@ EXPECTED = {
     ("config/app.yaml", "bedrock/anthropic.claude-3-sonnet-20240229-v1:0", "config"),
     ("config/app.yaml", "o3", "config"),
     ("config/app.toml", "vertex_ai/claude-3-sonnet@20240229", "config"),
+    ("config/app.toml", "anthropic:claude-sonnet-4-20250514", "config"),
+    ("config/app.toml", "azure/gpt-35-turbo-0301", "config"),
+    ("cloud/azure_app.py", "gpt-35-turbo-0301", "code"),
     ("config/app.ini", "gemini-1.5-pro-002", "config"),
     ("config/app.ini", "gpt-4-0613", "comment"),
     (".env", "gpt-4-0613", "config"),
@@ -241,9 +253,16 @@ def test_url_rules() -> None:
         'a = "https://openai.com/gpt-4"\n'
         'b = "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-v2/invoke"\n'
         'c = "https://example.com/docs/models/gpt-4o"\n'
+        'd = "https://docs.anthropic.com/en/docs/models/claude-2.1"\n'
+        'e = "https://api.anthropic.com/v1/models/claude-2.1"\n'
+        'f = "http://localhost:4000/v1/models/gpt-4o"\n'
     )
     tokens = [(t.text, t.query) for t in find_tokens(text)]
-    assert tokens == [("anthropic.claude-v2", "anthropic.claude-v2")]
+    assert tokens == [
+        ("anthropic.claude-v2", "anthropic.claude-v2"),
+        ("claude-2.1", "claude-2.1"),
+        ("gpt-4o", "gpt-4o"),
+    ]
 
 
 def test_context_needs_a_string_in_code() -> None:
@@ -295,3 +314,54 @@ def test_paths_composed_prefixes_api_paths_and_keys() -> None:
     )
     found = [(c.line, c.text) for c in scan_text(text, "python", "a.py").candidates]
     assert found == [(3, "gpt-4-0613"), (4, "v1beta/models/gemini-1.0-pro-002"), (6, "o1")]
+
+
+def test_id_forms_land_on_their_platform(make_tree: TreeWriter, catalog: Catalog) -> None:
+    root = make_tree(TREE)
+    by_text = {(f.path, f.text): (f.platform, f.status) for f in _scan(root, catalog).findings}
+    assert by_text[("config/app.toml", "anthropic:claude-sonnet-4-20250514")] == (
+        "anthropic",
+        "active",
+    )
+    assert by_text[("config/app.toml", "azure/gpt-35-turbo-0301")] == ("azure-openai", "retired")
+    assert by_text[("cloud/azure_app.py", "gpt-35-turbo-0301")] == ("azure-openai", "retired")
+    assert by_text[("config/app.toml", "vertex_ai/claude-3-sonnet@20240229")] == (
+        "vertex",
+        "retired",
+    )
+    arn = "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-sonnet-20240229-v1:0"
+    assert by_text[("infra/main.tf", arn)] == ("bedrock", "deprecated")
+    assert by_text[(".gitlab-ci.yml", "us.anthropic.claude-3-sonnet-20240229-v1:0")] == (
+        "bedrock",
+        "deprecated",
+    )
+    assert by_text[("config/settings.json", "openrouter/openai/gpt-4o:free")] == (
+        "openrouter",
+        "active",
+    )
+    assert by_text[("cloud/api_url.py", "gemini-1.0-pro-002")] == ("vertex", "retired")
+    assert by_text[("docs/guide.md", "gemini-1.0-pro-002")] == ("gemini-api", "retired")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["python", "clike", "ruby", "shell", "hcl", "xml"]),
+    st.lists(
+        st.sampled_from(
+            [
+                *['"', "'", "#", "//", "/*", "*/", "`", "\\", "\n", " ", "x", '"""', "<!--"],
+                *["-->", '"gpt-4-0613"', "gpt-4o", "'claude-2.1'", "=begin\n", "%q(", ")"],
+            ]
+        ),
+        max_size=40,
+    ),
+)
+def test_lexing_only_the_candidate_lines_agrees_with_the_whole_file(
+    kind: str, parts: list[str]
+) -> None:
+    from recast.scan._find import find_in_text
+
+    text = "".join(parts)
+    fast = [(t.start, context) for t, context, _ in find_in_text(text, kind)]
+    full = [(t.start, context) for t, context, _ in find_in_text(text, kind, force_full=True)]
+    assert fast == full

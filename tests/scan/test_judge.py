@@ -181,6 +181,10 @@ def test_unknown_ids_are_listed_only_when_strongly_shaped(
         ("GPT-9-turbo", False),
         ("claude-rocks", False),
         ("llama-party", False),
+        ("llama-2", False),
+        ("llama3-70b-8192", True),
+        ("google/gemini-9.0-flash-001", True),
+        ("claude-9-sonnet@20300101", True),
     ],
 )
 def test_unknown_shape(text: str, expected: bool) -> None:

@@ -100,6 +100,24 @@ def test_binary_and_huge_files_are_skipped_with_reason(
     assert [f.path for f in result.findings] == ["ok.py"]
 
 
+def test_large_files_are_sniffed_then_read_whole(make_tree: TreeWriter, catalog: Catalog) -> None:
+    """Past the 8 KiB sniff: a NUL in the head skips the file, an id far down is found."""
+    filler = "x = 1\n" * 5_000  # ~30 KB
+    root = make_tree(
+        {
+            "big.bin2": b"\x00" + filler.encode() + b'm = "gpt-4-0613"\n',
+            "big.py": filler + ID,
+            "nul_late.py": filler + "\x00" + ID,  # a NUL past the sniffed head: still text
+        }
+    )
+    result = scan([root], as_of=AS_OF, catalog=catalog, root=root)
+    assert {s.path: s.reason for s in result.skipped} == {"big.bin2": "binary"}
+    assert sorted((f.path, f.line) for f in result.findings) == [
+        ("big.py", 5001),
+        ("nul_late.py", 5001),
+    ]
+
+
 def test_symlink_loops_are_not_followed(make_tree: TreeWriter, catalog: Catalog) -> None:
     root = make_tree({"a/b.py": ID})
     os.symlink(root / "a", root / "a" / "loop")
@@ -161,3 +179,15 @@ def test_worker_pool_gives_the_same_result(
     pooled = scan([root], as_of=AS_OF, catalog=catalog, config=ScanConfig(), root=root, jobs=2)
     assert pooled.findings == serial.findings
     assert (pooled.files_scanned, pooled.bytes_scanned) == (61, serial.bytes_scanned)
+
+
+def test_fifo_given_explicitly_is_skipped_not_waited_on(
+    make_tree: TreeWriter, catalog: Catalog
+) -> None:
+    root = make_tree({"a.py": ID})
+    os.mkfifo(root / "pipe")
+    result = scan(
+        [root / "pipe", root / "a.py"], as_of=AS_OF, catalog=catalog, config=ScanConfig(), root=root
+    )
+    assert [(s.path, s.reason) for s in result.skipped] == [("pipe", "not a regular file")]
+    assert [f.path for f in result.findings] == ["a.py"]

@@ -79,6 +79,33 @@ def test_results_need_a_run(store: Store) -> None:
         store.save_result(_result("missing-run", "c", "m"))
 
 
+def test_save_results_batch_follows_the_single_save_rules(store: Store) -> None:
+    run = store.create_run("r", {}, "fp")
+    assert store.save_results([]) == 0
+    assert store.save_result(_result(run.id, "done", "m", response="kept", cost_usd=0.5))
+    assert store.save_result(_result(run.id, "failed", "m", error="timeout"))
+    batch = [
+        _result(run.id, "done", "m", response="not kept", cost_usd=9.0),  # already answered
+        _result(run.id, "failed", "m", response="retried", cost_usd=0.25),  # replaces a failure
+        *(_result(run.id, f"new-{i}", "m", response=i, cost_usd=0.125) for i in range(6)),
+    ]
+    assert store.save_results(batch) == 7
+    stored = {r.case_id: r for r in store.results_for(run.id)}
+    assert len(stored) == 8
+    assert stored["done"].response == "kept" and stored["failed"].response == "retried"
+    assert stored["failed"].error is None
+    assert store.spent_usd(run.id) == pytest.approx(0.5 + 0.25 + 6 * 0.125)
+    assert store.completed_pairs(run.id) == {(c, "m") for c in stored}
+
+
+def test_save_results_is_all_or_nothing(store: Store) -> None:
+    run = store.create_run("r", {}, "fp")
+    batch = [_result(run.id, "a", "m"), _result("missing-run", "b", "m"), _result(run.id, "c", "m")]
+    with pytest.raises(StoreError, match=r"no such run.*none of the batch"):
+        store.save_results(batch)
+    assert store.results_for(run.id) == []
+
+
 def test_results_order_filter_and_scores(store: Store) -> None:
     run = store.create_run("r", {}, "fp")
     for case in ("c2", "c1"):

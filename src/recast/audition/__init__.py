@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+from recast.audition._api import AuditionOptions, audition, demo_inputs, make_embedder, store_cases
 from recast.audition._audition import (
     DEFAULT_SCORERS,
     FIDELITY_METRICS,
@@ -47,6 +48,7 @@ from recast.audition._cases import (
     split_cases,
     split_spec,
 )
+from recast.audition._html import render_html, write_html
 from recast.audition._report import (
     METRIC_NAMES,
     SCHEMA_VERSION,
@@ -54,6 +56,7 @@ from recast.audition._report import (
     to_json,
     to_markdown,
 )
+from recast.audition._runner import RunOutcome, estimate_cost, fingerprint, run_candidates
 from recast.audition._stats import (
     DEFAULT_WEIGHTS,
     Estimate,
@@ -71,6 +74,7 @@ __all__ = [
     "METRIC_NAMES",
     "REQUEST_PARAMS",
     "SCHEMA_VERSION",
+    "AuditionOptions",
     "AuditionReport",
     "BaselineSummary",
     "Candidate",
@@ -81,27 +85,37 @@ __all__ = [
     "LoadOptions",
     "Reference",
     "Response",
+    "RunOutcome",
     "SkippedRow",
     "ToolCall",
     "align_replay",
+    "audition",
     "bootstrap",
     "build_scorers",
     "catalog_prices",
     "composite",
     "content_text",
     "dedup_cases",
+    "demo_inputs",
     "detect_format",
+    "estimate_cost",
+    "fingerprint",
     "load_cases",
     "load_responses",
+    "make_embedder",
     "observed_monthly_requests",
     "paired_difference",
     "parse_weights",
     "prompt_key",
+    "render_html",
     "render_terminal",
+    "run_candidates",
     "sample_cases",
     "score_audition",
     "split_cases",
     "split_spec",
+    "store_cases",
     "to_json",
     "to_markdown",
+    "write_html",
 ]

@@ -249,6 +249,12 @@ def render_html(report: AuditionReport) -> str:
         latency=_latency_bars(report),
         payload=payload,
         tags=tags[:300],
+        has_quality=any(
+            c.estimates.get("quality") is not None and c.estimates["quality"].n
+            for c in report.candidates
+        ),
+        has_latency=any(not math.isnan(c.latency_p50) for c in report.candidates),
+        has_monthly=any(c.monthly_cost_usd is not None for c in report.candidates),
         shown=[
             m
             for m in _CHART_METRICS

@@ -2,10 +2,19 @@
 
 Live candidates are called through :mod:`recast.providers` (concurrency and
 RPM limits, retries honouring ``Retry-After``, the on-disk response cache).
-Every answer is written to the store as soon as it arrives
-(:meth:`recast.store.Store.save_result` is idempotent), so a run stopped at any
+Every answer goes to the store as soon as it arrives, through a writer that
+commits whatever answers are waiting in one transaction
+(:meth:`recast.store.Store.save_results`, idempotent): one commit per answer
+made the store, not the upstream, the limit under load. A run stopped at any
 point (Ctrl-C, a kill, a budget stop) resumes where it stopped when the same
 command runs again: pairs already answered are read back, not paid twice.
+
+An answer counts as done (progress, spend, ``RunOutcome``) only once its
+transaction has committed. On Ctrl-C the answers not yet committed are saved
+before the run stops. A hard kill loses the calls in flight and the answers
+of at most one pending batch (bounded by the concurrency); a resume sends those
+again, and with the response cache on (the default) the ones that had been
+answered come back from the cache for free.
 
 Budget: before any call, the cost of the pending calls is estimated from the
 cases' token counts (characters / 4 for the request; the baseline's output
@@ -20,6 +29,7 @@ longer than estimated can pass the budget by at most ``concurrency`` calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import math
@@ -34,11 +44,12 @@ from recast.errors import (
     MissingKeyError,
     ProviderError,
     ProviderRejected,
+    StoreError,
 )
 
 if TYPE_CHECKING:
     from recast.providers import CandidateSpec, ChatRequest, ChatResponse, Provider
-    from recast.store import Store
+    from recast.store import AuditionResult, Store
 
 #: Called after each finished call with (candidate name, done, total, spent USD).
 ProgressHook = Callable[[str, int, int, float], None]
@@ -218,6 +229,84 @@ class _Budget:
         self.spent += actual
 
 
+class _BatchWriter:
+    """Save answers in batches from a background task; announce each once durable.
+
+    Workers :meth:`put` an answer and go back to calling the upstream at once; the
+    writer task commits everything queued since its last commit in one
+    transaction, then calls each answer's ``on_durable``. ``limit`` bounds the
+    answers waiting (workers wait when it is reached), which bounds what a hard
+    kill can lose. A failed save is raised to the next :meth:`put` and by
+    :meth:`close`.
+    """
+
+    def __init__(self, store: Store, limit: int) -> None:
+        self._store = store
+        self._limit = max(1, limit)
+        self._pending: list[tuple[AuditionResult, Callable[[], None]]] = []
+        self._saving: list[tuple[AuditionResult, Callable[[], None]]] = []
+        self._closing = False
+        self._error: BaseException | None = None
+        self._cond = asyncio.Condition()
+        self._task = asyncio.create_task(self._loop())
+
+    async def put(self, result: AuditionResult, on_durable: Callable[[], None]) -> None:
+        async with self._cond:
+            await self._cond.wait_for(
+                lambda: self._error is not None or len(self._pending) < self._limit
+            )
+            if self._error is not None:
+                raise self._error
+            self._pending.append((result, on_durable))
+            self._cond.notify_all()
+
+    async def _loop(self) -> None:
+        while True:
+            async with self._cond:
+                await self._cond.wait_for(lambda: bool(self._pending) or self._closing)
+                if not self._pending:
+                    return
+                self._saving, self._pending = self._pending, []
+                self._cond.notify_all()  # room for waiting workers
+            try:
+                await asyncio.to_thread(self._store.save_results, [r for r, _ in self._saving])
+            except BaseException as exc:
+                async with self._cond:
+                    self._error = exc
+                    self._cond.notify_all()
+                raise
+            batch, self._saving = self._saving, []
+            for _, on_durable in batch:
+                on_durable()
+
+    @property
+    def failed(self) -> bool:
+        """Whether a save failed (workers stop calling the upstream)."""
+        return self._error is not None
+
+    async def close(self) -> None:
+        """Commit everything queued and stop; raise the error of a failed save."""
+        async with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        await self._task
+
+    def salvage(self) -> None:
+        """After an interruption: commit synchronously whatever is not saved yet.
+
+        Runs on the way out of Ctrl-C or an error, so answers already paid for
+        are not paid again on resume. A batch whose commit was cut short may
+        already be stored; saving it again is harmless (saves are idempotent).
+        """
+        if self._task.done() and not self._task.cancelled():
+            self._task.exception()  # retrieved: the caller raises its own error
+        self._task.cancel()
+        unsaved = [r for r, _ in self._saving + self._pending]
+        self._saving, self._pending = [], []
+        if unsaved:
+            self._store.save_results(unsaved)
+
+
 async def run_candidates(
     cases: Sequence[Case],
     specs: Sequence[CandidateSpec],
@@ -296,6 +385,7 @@ async def run_candidates(
     limits = Limits(concurrency=concurrency, rpm=rpm, max_attempts=max_attempts, timeout=timeout)
     cache = ResponseCache() if use_cache else None
     auth_failure: list[BaseException] = []
+    writer = _BatchWriter(store, limit=max(1, concurrency))
     try:
         async with httpx.AsyncClient(timeout=timeout) as http:
             built: dict[str, Provider] = {}
@@ -347,8 +437,16 @@ async def run_candidates(
                     response = Response(text="", error=str(exc))
                 else:
                     budget.settle(reserve, response.cost_usd or 0.0)
-                await asyncio.to_thread(
-                    store.save_result,
+
+                def durable() -> None:
+                    outcome.responses[spec.name][i] = response
+                    outcome.spent_usd[spec.name] += response.cost_usd or 0.0
+                    outcome.called += 1
+                    if progress is not None:
+                        finished = sum(1 for r in outcome.responses[spec.name] if r is not None)
+                        progress(spec.name, finished, len(cases), budget.spent)
+
+                await writer.put(
                     AuditionResult(
                         run_id=run.id,
                         case_id=case.id,
@@ -362,13 +460,8 @@ async def run_candidates(
                         else None,
                         error=response.error or None,
                     ),
+                    durable,
                 )
-                outcome.responses[spec.name][i] = response
-                outcome.spent_usd[spec.name] += response.cost_usd or 0.0
-                outcome.called += 1
-                if progress is not None:
-                    finished = sum(1 for r in outcome.responses[spec.name] if r is not None)
-                    progress(spec.name, finished, len(cases), budget.spent)
 
             # A pool of workers pulls cases from a shared iterator, so the provider's
             # concurrency slots stay busy (no waiting for a batch's slowest call).
@@ -390,13 +483,14 @@ async def run_candidates(
                     spec: CandidateSpec, provider: Provider, queue: Iterator[int]
                 ) -> None:
                     for i in queue:
-                        if auth_failure or budget.stopped:
+                        if auth_failure or budget.stopped or writer.failed:
                             return
                         await one(spec, i, provider)
 
                 await asyncio.gather(*(worker(spec, provider, pending) for _ in range(workers)))
                 if auth_failure:
                     raise auth_failure[0]
+            await writer.close()
         if budget.stopped:
             raise BudgetExceeded(
                 f"Stopped at the --budget of ${budget_usd:.4f} after spending "
@@ -404,7 +498,11 @@ async def run_candidates(
                 "--budget to finish (answered cases are not paid again)."
             )
     except BaseException:
-        store.set_run_status(run.id, "interrupted")
+        # The original error is what the user must see; a store that cannot take
+        # the salvaged answers now will not take the status either.
+        with contextlib.suppress(StoreError):
+            writer.salvage()
+            store.set_run_status(run.id, "interrupted")
         raise
     finally:
         if cache is not None:

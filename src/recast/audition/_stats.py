@@ -85,19 +85,22 @@ def _draw_means(values: Array, indices: npt.NDArray[np.intp]) -> Array:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-_MULTIPLICITY_CACHE: dict[tuple[int, int, int], Array] = {}
+#: The last draws turned into multiplicities: every metric of every candidate shares
+#: one draw array, so the ``resamples × n`` matrix is built once per audition. The
+#: array itself is kept and compared by identity (an ``id()`` alone can be reused
+#: by a new array once the old one is freed, which would return stale weights).
+_MULTIPLICITY_CACHE: list[tuple[npt.NDArray[np.intp], int, Array]] = []
 
 
 def _multiplicities(indices: npt.NDArray[np.intp], n: int) -> Array:
-    key = (id(indices), indices.shape[0], n)
-    cached = _MULTIPLICITY_CACHE.get(key)
-    if cached is not None:
-        return cached
+    if _MULTIPLICITY_CACHE:
+        cached_indices, cached_n, cached = _MULTIPLICITY_CACHE[0]
+        if cached_indices is indices and cached_n == n:
+            return cached
     rows = np.repeat(np.arange(indices.shape[0]), indices.shape[1])
     weights = np.zeros((indices.shape[0], n), dtype=np.float64)
     np.add.at(weights, (rows, indices.ravel()), 1.0)
-    _MULTIPLICITY_CACHE.clear()
-    _MULTIPLICITY_CACHE[key] = weights
+    _MULTIPLICITY_CACHE[:] = [(indices, n, weights)]
     return weights
 
 

@@ -37,7 +37,13 @@ from recast.catalog._model import (
     Source,
     State,
 )
-from recast.catalog._platforms import PLATFORMS, Platform, home_platform
+from recast.catalog._platforms import (
+    PLATFORMS,
+    Platform,
+    check_platform,
+    home_platform,
+    platform_rank,
+)
 from recast.catalog._query import OfferingStatus, list_offerings, search, status_of, upcoming
 from recast.catalog._resolve import ParsedId, lookup, parse_id, resolve, suggest
 
@@ -92,11 +98,13 @@ __all__ = [
     "State",
     "SyncReport",
     "bundled_path",
+    "check_platform",
     "home_platform",
     "list_offerings",
     "load_catalog",
     "lookup",
     "parse_id",
+    "platform_rank",
     "reset_catalog_cache",
     "resolve",
     "search",

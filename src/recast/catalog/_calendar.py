@@ -102,9 +102,9 @@ def _description(offering: Offering, catalog: Catalog | None) -> tuple[str, str 
     for source in lifecycle.sources:
         lines.append(f"Source: {source.url}")
         url = url or source.url
-    if catalog is not None and offering.model in catalog.models:
-        model = catalog.models[offering.model]
-        lines.append(f"Provider: {model.provider}")
+    provider = catalog.provider_of(offering.model) if catalog is not None else None
+    if provider:
+        lines.append(f"Provider: {provider}")
     return "\n".join(lines), url
 
 

@@ -57,10 +57,12 @@ class LifecycleDate:
         return self.on.isoformat()
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form that :meth:`from_dict` reads back (unset fields left out)."""
         return {"on": self.on.isoformat(), "precision": self.precision}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> LifecycleDate | None:
+        """Read the JSON form of :meth:`to_dict`; ``None`` when ``data`` is empty."""
         if not data:
             return None
         return cls(date.fromisoformat(data["on"]), cast(Precision, data.get("precision", "exact")))
@@ -76,6 +78,7 @@ class Source:
     importer: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form that :meth:`from_dict` reads back (unset fields left out)."""
         return _drop_none(
             {
                 "url": self.url,
@@ -87,6 +90,7 @@ class Source:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Source:
+        """Read the JSON form of :meth:`to_dict`; raises ``KeyError`` on a missing id field."""
         return cls(
             url=data["url"],
             title=data.get("title", ""),
@@ -110,6 +114,7 @@ class Replacement:
     platform: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form that :meth:`from_dict` reads back (unset fields left out)."""
         return _drop_none(
             {
                 "model": self.model,
@@ -122,6 +127,7 @@ class Replacement:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Replacement:
+        """Read the JSON form of :meth:`to_dict`; raises ``KeyError`` on a missing id field."""
         return cls(
             model=data["model"],
             recommended=bool(data.get("recommended", False)),
@@ -184,6 +190,7 @@ class Lifecycle:
         return self.replacements[0] if self.replacements else None
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form that :meth:`from_dict` reads back (unset fields left out)."""
         return _drop_none(
             {
                 "state": self.state,
@@ -197,6 +204,7 @@ class Lifecycle:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Lifecycle:
+        """Read the JSON form of :meth:`to_dict`; raises ``KeyError`` on a missing id field."""
         return cls(
             state=cast(State, data.get("state", "active")),
             announced_on=LifecycleDate.from_dict(data.get("announced_on")),
@@ -227,6 +235,7 @@ class Prices:
         ) / 1_000_000
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form that :meth:`from_dict` reads back (unset fields left out)."""
         return _drop_none(
             {
                 "input": self.input,
@@ -238,6 +247,7 @@ class Prices:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Prices | None:
+        """Read the JSON form of :meth:`to_dict`; ``None`` when ``data`` is empty."""
         if not data:
             return None
         return cls(
@@ -259,6 +269,7 @@ class Capabilities:
     audio: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form that :meth:`from_dict` reads back (unset fields left out)."""
         return _drop_none(
             {
                 "vision": self.vision,
@@ -271,6 +282,7 @@ class Capabilities:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Capabilities:
+        """Read the JSON form of :meth:`to_dict`; empty ``data`` means nothing is known."""
         data = data or {}
         return cls(
             vision=data.get("vision"),
@@ -297,6 +309,7 @@ class Model:
     prices: Prices | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form that :meth:`from_dict` reads back (unset fields left out)."""
         return _drop_none(
             {
                 "id": self.id,
@@ -314,6 +327,7 @@ class Model:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Model:
+        """Read the JSON form of :meth:`to_dict`; raises ``KeyError`` on a missing id field."""
         return cls(
             id=data["id"],
             provider=data["provider"],
@@ -349,6 +363,7 @@ class Offering:
         return (self.platform, self.platform_id, self.region)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form that :meth:`from_dict` reads back (unset fields left out)."""
         return _drop_none(
             {
                 "model": self.model,
@@ -362,6 +377,7 @@ class Offering:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Offering:
+        """Read the JSON form of :meth:`to_dict`; raises ``KeyError`` on a missing id field."""
         return cls(
             model=data["model"],
             platform=data["platform"],
@@ -384,6 +400,7 @@ class Conflict:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form that :meth:`from_dict` reads back (unset fields left out)."""
         return {
             "platform": self.platform,
             "platform_id": self.platform_id,
@@ -395,6 +412,7 @@ class Conflict:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Conflict:
+        """Read the JSON form of :meth:`to_dict`; raises ``KeyError`` on a missing id field."""
         return cls(
             platform=data["platform"],
             platform_id=data["platform_id"],

@@ -18,7 +18,9 @@ class Platform:
 PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
-        Platform("openai", "OpenAI API", ("openai",), "https://platform.openai.com/docs/deprecations"),
+        Platform(
+            "openai", "OpenAI API", ("openai",), "https://platform.openai.com/docs/deprecations"
+        ),
         Platform(
             "azure-openai",
             "Azure OpenAI",
@@ -69,6 +71,34 @@ PLATFORMS: dict[str, Platform] = {
         Platform("fireworks", "Fireworks AI", ()),
     )
 }
+
+
+_RANK = {name: index for index, name in enumerate(PLATFORMS)}
+
+
+def platform_rank(platform: str) -> int:
+    """Return the platform's position in :data:`PLATFORMS` (unknown platforms last).
+
+    Every listing orders platforms this way: the makers' own APIs and the big clouds
+    first, in a fixed order that does not change with the data.
+    """
+    return _RANK.get(platform, len(_RANK))
+
+
+def check_platform(platform: str | None) -> str | None:
+    """Return ``platform`` normalized (stripped, lower case), or ``None`` for ``None``.
+
+    Raises :class:`~recast.errors.UnknownPlatformError` listing the known platforms, so a
+    typo fails loudly instead of matching nothing.
+    """
+    if platform is None:
+        return None
+    name = platform.strip().lower()
+    if name not in PLATFORMS:
+        from recast.errors import UnknownPlatformError
+
+        raise UnknownPlatformError(platform, sorted(PLATFORMS))
+    return name
 
 
 def home_platform(provider: str) -> str | None:

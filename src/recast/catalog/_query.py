@@ -14,13 +14,11 @@ from typing import Any
 
 from recast.catalog._catalog import Catalog, load_catalog
 from recast.catalog._model import LifecycleDate, Model, Offering, Prices, Replacement, State
-from recast.catalog._platforms import PLATFORMS, home_platform
-from recast.errors import UnknownPlatformError
+from recast.catalog._platforms import check_platform, home_platform, platform_rank
 
 #: Version of the JSON produced by :meth:`OfferingStatus.to_dict`.
 STATUS_SCHEMA_VERSION = 1
 
-_PLATFORM_ORDER = {name: i for i, name in enumerate(PLATFORMS)}
 _TOKEN_SPLIT = re.compile(r"[\s\-_./:@]+")
 
 
@@ -46,6 +44,7 @@ class OfferingStatus:
 
     @property
     def shutdown_on(self) -> LifecycleDate | None:
+        """The offering's shutdown date with its precision, or ``None`` when undated."""
         return self.offering.lifecycle.shutdown_on
 
     @property
@@ -102,15 +101,6 @@ def _catalog(catalog: Catalog | None) -> Catalog:
     return catalog if catalog is not None else load_catalog()
 
 
-def _check_platform(platform: str | None) -> str | None:
-    if platform is None:
-        return None
-    name = platform.strip().lower()
-    if name not in PLATFORMS:
-        raise UnknownPlatformError(platform, sorted(PLATFORMS))
-    return name
-
-
 def status_of(
     offering: Offering, as_of: date | None = None, *, catalog: Catalog | None = None
 ) -> OfferingStatus:
@@ -120,7 +110,7 @@ def status_of(
     """
     day = _today(as_of)
     lifecycle = offering.lifecycle
-    model = catalog.models.get(offering.model) if catalog is not None else None
+    model = catalog.model(offering.model) if catalog is not None else None
     return OfferingStatus(
         offering=offering,
         state=lifecycle.state_on(day),
@@ -135,7 +125,7 @@ def _list_key(status: OfferingStatus) -> tuple[str, str, int, str, str]:
     return (
         status.provider,
         offering.model,
-        _PLATFORM_ORDER.get(offering.platform, len(_PLATFORM_ORDER)),
+        platform_rank(offering.platform),
         offering.platform_id,
         offering.region or "",
     )
@@ -158,7 +148,7 @@ def list_offerings(
     """
     cat = _catalog(catalog)
     day = _today(as_of)
-    platform = _check_platform(platform)
+    platform = check_platform(platform)
     wanted_provider = provider.strip().lower() if provider else None
     result: list[OfferingStatus] = []
     for offering in cat.offerings:
@@ -204,7 +194,7 @@ def upcoming(
         raise ValueError(f"within_days must be >= 0, got {within_days!r}")
     cat = _catalog(catalog)
     day = _today(as_of)
-    platform = _check_platform(platform)
+    platform = check_platform(platform)
     result: list[OfferingStatus] = []
     for offering in cat.offerings:
         shutdown = offering.lifecycle.shutdown_on
@@ -219,7 +209,7 @@ def upcoming(
         key=lambda s: (
             s.offering.lifecycle.shutdown_on.on if s.offering.lifecycle.shutdown_on else day,
             s.offering.model,
-            _PLATFORM_ORDER.get(s.offering.platform, len(_PLATFORM_ORDER)),
+            platform_rank(s.offering.platform),
             s.offering.platform_id,
             s.offering.region or "",
         )

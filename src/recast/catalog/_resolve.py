@@ -21,8 +21,8 @@ from functools import lru_cache
 
 from recast.catalog._catalog import Catalog, load_catalog
 from recast.catalog._model import Offering
-from recast.catalog._platforms import PLATFORMS, home_platform
-from recast.errors import UnknownModelError, UnknownPlatformError
+from recast.catalog._platforms import check_platform, home_platform, platform_rank
+from recast.errors import UnknownModelError
 
 #: LiteLLM route prefixes (``bedrock/...``) and the platform each one calls.
 ROUTES: dict[str, str] = {
@@ -384,50 +384,41 @@ def _undated(name: str) -> str | None:
     return match.group("name")
 
 
-_PLATFORM_ORDER = {name: i for i, name in enumerate(PLATFORMS)}
-
-
-def _sort_key(offering: Offering) -> tuple[int, str, str, str]:
-    return (
-        _PLATFORM_ORDER.get(offering.platform, len(_PLATFORM_ORDER)),
-        offering.platform,
-        offering.platform_id.lower(),
-        offering.region or "",
-    )
-
-
 class _Resolver:
-    """Indexes over one catalog, built once, with a memo of answers."""
+    """Indexes over one catalog, built once, with a memo of answers.
+
+    The indexes hold positions in the catalog (see ``Catalog._keys``), so building them
+    reads only ids; an :class:`Offering` is built only when an answer includes it.
+    """
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        by_pid: dict[tuple[str, str], list[Offering]] = defaultdict(list)
-        pid_any: dict[str, list[Offering]] = defaultdict(list)
-        by_name: dict[str, list[Offering]] = defaultdict(list)
-        azure_names: dict[str, list[Offering]] = defaultdict(list)
-        vertex_names: dict[str, list[Offering]] = defaultdict(list)
-        undated: dict[str, list[Offering]] = defaultdict(list)
-        by_model: dict[str, list[Offering]] = defaultdict(list)
-        for offering in catalog.offerings:
-            pid = offering.platform_id.lower()
-            by_pid[(offering.platform, pid)].append(offering)
-            pid_any[pid].append(offering)
-            by_model[offering.model].append(offering)
-            if offering.platform == "azure-openai":
+        keys = catalog._keys
+        self.keys = keys
+        by_pid: dict[tuple[str, str], list[int]] = defaultdict(list)
+        pid_any: dict[str, list[int]] = defaultdict(list)
+        by_model: dict[str, list[int]] = defaultdict(list)
+        azure_names: dict[str, list[int]] = defaultdict(list)
+        vertex_names: dict[str, list[int]] = defaultdict(list)
+        for index, (model, platform, platform_id, _region) in enumerate(keys):
+            pid = platform_id.lower()
+            by_pid[(platform, pid)].append(index)
+            pid_any[pid].append(index)
+            by_model[model].append(index)
+            if platform == "azure-openai":
                 match = _AZURE_VERSION.match(pid)
                 if match:
-                    azure_names[match.group("name")].append(offering)
-            if offering.platform == "vertex" and "@" in pid:
-                vertex_names[pid.partition("@")[0]].append(offering)
-        names: set[str] = set()
-        for model in catalog.models.values():
-            offerings = by_model.get(model.id, [])
-            for name in {model.id.lower(), *(a.lower() for a in model.aliases)}:
-                by_name[name].extend(offerings)
-                names.add(name)
-        for name in names:
+                    azure_names[match.group("name")].append(index)
+            elif platform == "vertex" and "@" in pid:
+                vertex_names[pid.partition("@")[0]].append(index)
+        by_name: dict[str, list[int]] = defaultdict(list)
+        for model_id, aliases in catalog._model_names():
+            for name in {model_id.lower(), *(a.lower() for a in aliases)}:
+                by_name[name].extend(by_model.get(model_id, ()))
+        undated: dict[str, list[int]] = defaultdict(list)
+        for name in by_name:
             short = _undated(name)
-            if short and short not in names and short not in pid_any:
+            if short and short not in by_name and short not in pid_any:
                 undated[short].extend(by_name[name])
         self.by_pid = dict(by_pid)
         self.pid_any = dict(pid_any)
@@ -435,34 +426,32 @@ class _Resolver:
         self.azure_names = dict(azure_names)
         self.vertex_names = dict(vertex_names)
         self.undated = dict(undated)
-        self.known_names = sorted(names | set(pid_any))
+        self.known_names = sorted(by_name.keys() | pid_any.keys())
         self.resolve = lru_cache(maxsize=65536)(self._resolve)
 
-    def _candidates(self, base: str, target: str | None) -> list[Offering]:
+    def _on(self, target: str, indexes: Iterable[int]) -> list[int]:
+        return [i for i in indexes if self.keys[i][1] == target]
+
+    def _candidates(self, base: str, target: str | None) -> list[int]:
         if target is None:
             hits = self.pid_any.get(base, []) + self.by_name.get(base, [])
-            if not hits:
-                hits = self.undated.get(base, [])
-            return hits
-        hits = list(self.by_pid.get((target, base), ()))
-        hits += [o for o in self.by_name.get(base, ()) if o.platform == target]
+            return hits or self.undated.get(base, [])
+        hits = [*self.by_pid.get((target, base), ()), *self._on(target, self.by_name.get(base, ()))]
         if target == "azure-openai":
             azure_base = base.replace("gpt-3.5", "gpt-35")
             hits += self.by_pid.get((target, azure_base), [])
             hits += self.azure_names.get(azure_base, [])
-        if target == "vertex" and "@" not in base:
+        elif target == "vertex" and "@" not in base:
             hits += self.vertex_names.get(base, [])
-        if target == "bedrock" and not hits and ":" not in base:
+        elif target == "bedrock" and not hits and ":" not in base:
             hits += self.by_pid.get((target, base + ":0"), [])
-        if not hits:
-            hits = [o for o in self.undated.get(base, ()) if o.platform == target]
-        return hits
+        return hits or self._on(target, self.undated.get(base, ()))
 
     def _resolve(self, text: str, platform: str | None) -> tuple[Offering, ...]:
         parsed = parse_id(text)
         if not parsed.base:
             return ()
-        found: dict[tuple[str, str, str | None], Offering] = {}
+        found: dict[int, None] = {}
         # The text as written may itself be a platform id ("openai/gpt-4o" on OpenRouter).
         literal = parsed.normalized
         if parsed.variant in OPENROUTER_VARIANTS:
@@ -473,23 +462,29 @@ class _Resolver:
                 if platform
                 else self.pid_any.get(literal, [])
             )
-            for offering in pool:
-                found.setdefault(offering.key, offering)
+            found.update(dict.fromkeys(pool))
         implied = parsed.platform
         if not (platform and implied and platform != implied):
-            for offering in self._candidates(parsed.base, platform or implied):
-                found.setdefault(offering.key, offering)
-        offerings: Iterable[Offering] = found.values()
+            found.update(dict.fromkeys(self._candidates(parsed.base, platform or implied)))
+        indexes: Iterable[int] = found
         if parsed.region:
             # Where a lifecycle differs by region, keep the rows for the region the id names.
-            offerings = [o for o in offerings if region_matches(o.region, parsed.region)]
-        return tuple(sorted(offerings, key=self._rank))
+            named = parsed.region
+            indexes = [i for i in indexes if region_matches(self.keys[i][3], named)]
+        return tuple(self.catalog._offering(i) for i in sorted(indexes, key=self._rank))
 
-    def _rank(self, offering: Offering) -> tuple[int, tuple[int, str, str, str]]:
+    def _rank(self, index: int) -> tuple[int, int, str, str, str]:
         """Home platform first (the maker's own API), then platform order, then platform id."""
-        model = self.catalog.models.get(offering.model)
-        home = model is not None and home_platform(model.provider) == offering.platform
-        return (0 if home else 1, _sort_key(offering))
+        model, platform, platform_id, region = self.keys[index]
+        provider = self.catalog.provider_of(model)
+        home = provider is not None and home_platform(provider) == platform
+        return (
+            0 if home else 1,
+            platform_rank(platform),
+            platform,
+            platform_id.lower(),
+            region or "",
+        )
 
 
 def _resolver(catalog: Catalog) -> _Resolver:
@@ -498,15 +493,6 @@ def _resolver(catalog: Catalog) -> _Resolver:
         resolver = _Resolver(catalog)
         catalog._memo["resolver"] = resolver
     return resolver
-
-
-def _check_platform(platform: str | None) -> str | None:
-    if platform is None:
-        return None
-    name = platform.strip().lower()
-    if name not in PLATFORMS:
-        raise UnknownPlatformError(platform, sorted(PLATFORMS))
-    return name
 
 
 def resolve(
@@ -522,7 +508,7 @@ def resolve(
     ``platform``.
     """
     resolver = _resolver(catalog if catalog is not None else load_catalog())
-    return list(resolver.resolve(text, _check_platform(platform)))
+    return list(resolver.resolve(text, check_platform(platform)))
 
 
 def lookup(
@@ -546,8 +532,8 @@ def lookup(
     home = [
         o
         for o in offerings
-        if (model := cat.models.get(o.model)) is not None
-        and home_platform(model.provider) == o.platform
+        if (provider := cat.provider_of(o.model)) is not None
+        and home_platform(provider) == o.platform
     ]
     wanted = platform or parsed.platform
     if wanted and any(o.platform == wanted for o in offerings):

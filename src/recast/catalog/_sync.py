@@ -92,6 +92,7 @@ class SourceSync:
     synced_at: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """Render as one entry of the sync report's JSON ``sources`` list."""
         return {
             "source": self.source,
             "kind": self.kind,
@@ -118,13 +119,16 @@ class SyncReport:
 
     @property
     def new_offerings(self) -> int:
+        """Offerings the sync added, over every source read."""
         return sum(s.new_offerings for s in self.sources)
 
     @property
     def changed_offerings(self) -> int:
+        """Existing offerings whose lifecycle or prices the sync changed, over every source."""
         return sum(s.changed_offerings for s in self.sources)
 
     def to_dict(self) -> dict[str, Any]:
+        """Render as the JSON document `recast models sync --json` prints."""
         return {
             "schema_version": SYNC_SCHEMA_VERSION,
             "cache_path": self.cache_path,

@@ -99,13 +99,16 @@ def audition_command(
     from rich.console import Console
 
     from recast.audition import (
+        AuditionOptions,
         AuditionReport,
+        audition,
+        demo_inputs,
         parse_weights,
         render_terminal,
+        store_cases,
         to_json,
         to_markdown,
     )
-    from recast.audition._api import AuditionOptions, audition, demo_inputs, store_cases
 
     err = Console(stderr=True)
     with handle_errors(), _unknown_model_is_usage_error():

@@ -6,8 +6,6 @@ Library code and Rich are imported inside the commands so ``recast`` starts fast
 benchmark, see bench/cold_start.py).
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from datetime import date
@@ -27,20 +25,24 @@ if TYPE_CHECKING:
 #: Version of every JSON document `recast models` prints; see docs/models.md.
 SCHEMA_VERSION = 1
 
+
+def _example(*commands: str) -> str:
+    """Return an ``Example:`` block for a help epilog, so every help text ends with one."""
+    return "Example:\n\n" + "\n\n".join(f"    {command}" for command in commands)
+
+
 app = typer.Typer(
     help=(
         "The lifecycle catalog: every model on every platform, shutdown dates, "
         "replacements with sources, prices, limits and capabilities.\n\n"
         "Works offline from the catalog bundled with recast (or the one `recast models sync` "
-        "refreshed).\n\n"
-        "Example:\n\n"
-        "    recast models show gpt-4.5-preview\n\n"
-        "    recast models upcoming --within 180d"
+        "refreshed)."
     ),
+    epilog=_example("recast models show gpt-4.5-preview", "recast models upcoming --within 180d"),
     no_args_is_help=True,
 )
 
-_JSON = typer.Option(False, "--json", help="Print a JSON document instead of a table.")
+_JSON = typer.Option(False, "--json", help="Print a JSON document instead of text.")
 _AS_OF = typer.Option(
     None,
     "--as-of",
@@ -59,7 +61,7 @@ _STATE_STYLE = {
 }
 
 
-def _console() -> Console:
+def _console() -> "Console":
     from rich.console import Console
 
     # Piped output is not cut to 80 columns: ids stay whole for grep and diff.
@@ -67,7 +69,7 @@ def _console() -> Console:
     return Console(width=width, highlight=False, soft_wrap=False)
 
 
-def _table(title: str | None = None) -> Table:
+def _table(title: str | None = None) -> "Table":
     from rich import box
     from rich.table import Table
 
@@ -89,7 +91,7 @@ def _state(state: str) -> str:
     return f"[{_STATE_STYLE.get(state, 'white')}]{state}[/]"
 
 
-def _date_text(value: LifecycleDate | None) -> str:
+def _date_text(value: "LifecycleDate | None") -> str:
     return str(value) if value is not None else "-"
 
 
@@ -99,7 +101,7 @@ def _days_text(days: int | None) -> str:
     return f"{days}" if days >= 0 else f"[dim]{days}[/]"
 
 
-def _replacement_text(status: OfferingStatus) -> str:
+def _replacement_text(status: "OfferingStatus") -> str:
     replacement = status.replacement
     if replacement is None:
         return "-"
@@ -107,7 +109,7 @@ def _replacement_text(status: OfferingStatus) -> str:
     return _esc(f"{replacement.model}{on}")
 
 
-def _status_json(status: OfferingStatus, catalog: Catalog) -> dict[str, Any]:
+def _status_json(status: "OfferingStatus", catalog: "Catalog") -> dict[str, Any]:
     return status.to_dict(prices=catalog.prices_for(status.offering))
 
 
@@ -125,7 +127,13 @@ def _check_platform_option(platform: str | None) -> str | None:
     return name
 
 
-@app.command("list")
+@app.command(
+    "list",
+    epilog=_example(
+        "recast models list --provider anthropic --status deprecated",
+        "recast models list --status retired --json --as-of 2026-11-27",
+    ),
+)
 def list_command(
     provider: str | None = typer.Option(
         None, "--provider", help="Only models of this maker (openai, anthropic, ...)."
@@ -142,14 +150,7 @@ def list_command(
     json_: bool = _JSON,
     as_of: str | None = _AS_OF,
 ) -> None:
-    """List offerings, sorted by provider (the model's maker), model and platform.
-
-    Example:
-
-        recast models list --provider anthropic --status deprecated
-
-        recast models list --status retired --json --as-of 2026-11-27
-    """
+    """List offerings, sorted by provider (the model's maker), model and platform."""
     day = parse_date(as_of)
     platform = _check_platform_option(platform)
     before = parse_date(shutdown_before, "--shutdown-before") if shutdown_before else None
@@ -198,7 +199,7 @@ def list_command(
         _console().print(table)
 
 
-def _model_lines(model: Model) -> list[str]:
+def _model_lines(model: "Model") -> list[str]:
     """The model's facts: provider, release, limits, prices, capabilities (plain text)."""
     lines = [_bold(model.id) + (f"  {model.name}" if model.name else "")]
     facts = [f"provider: {model.provider}"]
@@ -244,7 +245,13 @@ def _bold(text: str) -> str:
     return typer.style(text, bold=True)
 
 
-@app.command("show")
+@app.command(
+    "show",
+    epilog=_example(
+        "recast models show gpt-4.5-preview",
+        "recast models show claude-3-sonnet-20240229 --platform bedrock --json",
+    ),
+)
 def show_command(
     model_id: str = typer.Argument(..., metavar="ID", help="A model id in any form."),
     platform: str | None = _PLATFORM,
@@ -256,12 +263,6 @@ def show_command(
     ID can be any form seen in code: gpt-4-0613, anthropic.claude-3-sonnet-20240229-v1:0,
     claude-3-5-sonnet-v2@20241022, openai/gpt-4.5-preview, bedrock/us.anthropic.... An
     unknown ID exits with code 1 and the closest known ids.
-
-    Example:
-
-        recast models show gpt-4.5-preview
-
-        recast models show claude-3-sonnet-20240229 --platform bedrock --json
     """
     day = parse_date(as_of)
     platform = _check_platform_option(platform)
@@ -293,7 +294,7 @@ def show_command(
                     "as_of": day.isoformat(),
                     "query": model_id,
                     "models": [
-                        catalog.models[m].to_dict() if m in catalog.models else {"id": m}
+                        model.to_dict() if (model := catalog.model(m)) is not None else {"id": m}
                         for m in model_ids
                     ],
                     "offerings": docs,
@@ -303,16 +304,15 @@ def show_command(
         _render_show(model_ids, statuses, catalog, day)
 
 
-def _ordered(offerings: list[Offering]) -> list[Offering]:
-    from recast.catalog import PLATFORMS
+def _ordered(offerings: "list[Offering]") -> "list[Offering]":
+    from recast.catalog import platform_rank
 
-    order = {name: i for i, name in enumerate(PLATFORMS)}
     return sorted(
-        offerings, key=lambda o: (order.get(o.platform, len(order)), o.platform_id, o.region or "")
+        offerings, key=lambda o: (platform_rank(o.platform), o.platform_id, o.region or "")
     )
 
 
-def _dated(label: str, value: LifecycleDate | None, always: bool = False) -> str | None:
+def _dated(label: str, value: "LifecycleDate | None", always: bool = False) -> str | None:
     if value is None:
         return None
     shown = always or value.precision != "exact"
@@ -321,14 +321,14 @@ def _dated(label: str, value: LifecycleDate | None, always: bool = False) -> str
 
 
 def _render_show(
-    model_ids: list[str], statuses: list[OfferingStatus], catalog: Catalog, day: date
+    model_ids: list[str], statuses: "list[OfferingStatus]", catalog: "Catalog", day: date
 ) -> None:
     """One block per model, then one per offering: plain lines, no Rich (cold start matters)."""
     lines: list[str] = []
     for index, mid in enumerate(model_ids):
         if index:
             lines.append("")
-        model = catalog.models.get(mid)
+        model = catalog.model(mid)
         lines.extend(_model_lines(model) if model is not None else [_bold(mid)])
         for row in (s for s in statuses if s.offering.model == mid):
             offering = row.offering
@@ -374,7 +374,10 @@ def _render_show(
     typer.echo("\n".join(lines))
 
 
-@app.command("search")
+@app.command(
+    "search",
+    epilog=_example("recast models search claude-3-5", 'recast models search "gpt 4 turbo" --json'),
+)
 def search_command(
     text: str = typer.Argument(..., help="Part of a model id, alias, name or platform id."),
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="Show at most this many models."),
@@ -385,12 +388,6 @@ def search_command(
 
     Exact matches come first, then prefix matches, then matches on every word,
     then similar spellings.
-
-    Example:
-
-        recast models search claude-3-5
-
-        recast models search "gpt 4 turbo" --json
     """
     day = parse_date(as_of)
     with handle_errors():
@@ -431,7 +428,12 @@ def search_command(
             typer.echo(f"No model matches {text!r}.", err=True)
 
 
-@app.command("upcoming")
+@app.command(
+    "upcoming",
+    epilog=_example(
+        "recast models upcoming", "recast models upcoming --within 365d --platform bedrock --json"
+    ),
+)
 def upcoming_command(
     within: str = typer.Option(
         "90d", "--within", metavar="DURATION", help="Window: 90d, 12w, 6m (30 days each) or 1y."
@@ -443,12 +445,6 @@ def upcoming_command(
     """List offerings that stop working soon, soonest first.
 
     Shutdowns on --as-of itself count; past ones do not.
-
-    Example:
-
-        recast models upcoming
-
-        recast models upcoming --within 365d --platform bedrock --json
     """
     day = parse_date(as_of)
     days = parse_days(within)
@@ -490,7 +486,13 @@ def upcoming_command(
         _console().print(table)
 
 
-@app.command("calendar")
+@app.command(
+    "calendar",
+    epilog=_example(
+        "recast models calendar --ics shutdowns.ics",
+        "recast models calendar --ics ours.ics gpt-4o-2024-05-13 o1-preview",
+    ),
+)
 def calendar_command(
     model_ids: list[str] | None = typer.Argument(
         None, metavar="[IDS]...", help="Only these models (any id form). Default: every model."
@@ -508,12 +510,6 @@ def calendar_command(
     """Write an RFC 5545 calendar with one all-day event per offering shutdown.
 
     Event UIDs are stable, so importing a newer file updates events in place.
-
-    Example:
-
-        recast models calendar --ics shutdowns.ics
-
-        recast models calendar --ics ours.ics gpt-4o-2024-05-13 claude-3-5-sonnet-20241022
     """
     day = parse_date(as_of)
     platform = _check_platform_option(platform)

@@ -3,8 +3,6 @@
 ``cli/models.py`` calls :func:`register` to add both commands to its ``models`` group.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import typer
@@ -48,12 +46,6 @@ def sync_command(
     Merges one source with the documented precedence; writes atomically.
 
     Offline, or given a corrupt file, it says so and the catalog stays as it was.
-
-    Example:
-
-        recast models sync --source ../shared/data/lifecycle/litellm
-
-        recast models sync --base-url https://api.openai.com/v1 --api-key-env KEY_VAR
     """
     from recast.catalog._sync import sync
 
@@ -94,17 +86,11 @@ def sources_command(
     conflicts: bool = typer.Option(
         False, "--conflicts", help="List where sources disagree, the value kept and why."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON document instead of text."),
 ) -> None:
     """List the catalog's sources: licence, location, records, when read.
 
     With --conflicts, list where sources disagree, the value kept and why.
-
-    Example:
-
-        recast models sources
-
-        recast models sources --conflicts --json
     """
     from recast.catalog import load_catalog
 
@@ -140,5 +126,16 @@ def sources_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``sync`` and ``sources`` to the ``recast models`` group."""
-    app.command("sync")(sync_command)
-    app.command("sources")(sources_command)
+    from recast.cli.models import _example
+
+    app.command(
+        "sync",
+        epilog=_example(
+            "recast models sync --source ../shared/data/lifecycle/litellm",
+            "recast models sync --base-url https://api.openai.com/v1 --api-key-env KEY_VAR",
+        ),
+    )(sync_command)
+    app.command(
+        "sources",
+        epilog=_example("recast models sources", "recast models sources --conflicts --json"),
+    )(sources_command)

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from recast.gateway._assemble import quick_usage
+from recast.gateway._assemble import Usage, quick_usage
 from recast.gateway._config import GatewayConfig, UpstreamConfig
 from recast.gateway._metrics import Gauge, Metrics
+from recast.gateway._prices import Prices
 from recast.gateway._routing import Decision, Hop, Router, UnknownModel
 from recast.gateway._upstream import (
     Headers,
@@ -76,6 +77,7 @@ PASS_REQUEST_HEADERS = frozenset(
     {b"accept", b"openai-beta", b"anthropic-version", b"anthropic-beta", b"idempotency-key"}
 )
 
+_ONE_TOKEN = Usage(1, 1, 0)
 _MODEL_FIELD = re.compile(rb'"model"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _JSON_CT = (b"content-type", b"application/json")
 
@@ -261,6 +263,7 @@ class Gateway:
         self.today = today
         self.ui = ui
         self.stats = Stats()
+        self.prices = Prices()
         self.ready = True
         self.draining = False
         self._logged: dict[str, float] = {}
@@ -306,8 +309,19 @@ class Gateway:
         old = self.state
         self.state = GatewayState(config)
         self._logged.clear()
+        self.prices = Prices()
         loop = asyncio.get_event_loop()
         loop.call_later(60.0, old.close)
+
+    def warm(self) -> None:
+        """Load the catalog and plan every configured model, off the request path."""
+        router = self.state.router
+        for model in self.model_ids():
+            try:
+                router.plan(model)
+            except UnknownModel:
+                continue
+            self.prices.cost(model, _ONE_TOKEN)
 
     def _days_gauge(self) -> list[tuple[tuple[str, ...], float]]:
         today = self._date()
@@ -362,6 +376,7 @@ class Gateway:
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
+                    await asyncio.to_thread(self.warm)
                     for hook in self.on_startup:
                         await hook()
                     await send({"type": "lifespan.startup.complete"})
@@ -721,6 +736,7 @@ class Gateway:
         error: str | None = None
         ttft: float | None = None
         truncated = False
+        tail = b""
         if not is_stream:
             try:
                 data = await response.read()
@@ -746,8 +762,12 @@ class Gateway:
             )
             await send({"type": "http.response.body", "body": data})
             captured = data
+            if capture_on and len(data) > self._capture_limit():
+                captured = b""
+                truncated = True
         else:
             parts: list[bytes] = []
+            tail = b""  # the end of the stream, where the usage chunk is
             size = 0
             limit = self._capture_limit()
             await send(
@@ -771,6 +791,7 @@ class Gateway:
                         break
                     if ttft is None:
                         ttft = time.perf_counter() - started
+                    tail = (tail + chunk)[-4096:] if len(chunk) < 4096 else chunk[-4096:]
                     if capture_on:
                         if size + len(chunk) <= limit:
                             parts.append(chunk)
@@ -796,11 +817,14 @@ class Gateway:
         if ttft is not None:
             metrics.ttft.observe((served,), ttft)
         self.stats.served[served] = self.stats.served.get(served, 0) + 1
-        usage = quick_usage(captured if is_stream else data)
+        usage = quick_usage(tail if is_stream else data)
         if usage.input_tokens:
             metrics.tokens.inc((served, "input"), usage.input_tokens)
         if usage.output_tokens:
             metrics.tokens.inc((served, "output"), usage.output_tokens)
+            cost = self.prices.cost(served, usage)
+            if cost:
+                metrics.cost.inc((served,), cost)
         if capture_on:
             self._offer(
                 Exchange(

@@ -104,6 +104,8 @@ class Router:
         route = self.config.routes.get(requested)
         target = route.alias if route and route.alias else requested
         pinned = route.upstream if route else None
+        if route is None and self.config.upstream_for(target) is None:
+            raise UnknownModel(requested)  # before any catalog lookup: unknown ids are cheap
         lifecycle = self.lifecycle(target)
         replacement = (route.replacement if route else None) or lifecycle.replacement
         hops = self._chain(target, route, pinned)

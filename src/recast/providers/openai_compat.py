@@ -226,8 +226,7 @@ def create(spec: CandidateSpec, http: httpx.AsyncClient) -> OpenAICompatProvider
         base_url = (env.get(override, "").strip() if override else "") or endpoint.base_url
         if not base_url:
             raise ConfigError(
-                f"Candidate {spec.text!r} has no base URL. "
-                "Write it as openai-compatible:URL#MODEL."
+                f"Candidate {spec.text!r} has no base URL. Write it as openai-compatible:URL#MODEL."
             )
     if spec.kind == "azure-openai":
         azure_version = env.get("AZURE_OPENAI_API_VERSION", "").strip() or AZURE_API_VERSION

@@ -12,7 +12,8 @@ Keys (all optional)::
     fail_within = "90d"               # also fail on shutdowns this close (or an int of days)
     max_file_mb = 5
 
-    [tool.recast.platforms]           # platform hints per glob (first match wins)
+    [tool.recast.platforms]           # platform hints per glob (first match wins), relative
+                                      # to the config file's folder like exclude
     "infra/bedrock/**" = "bedrock"
 
     [tool.recast.replace]             # custom --fix mappings, old = new
@@ -34,11 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from recast.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 FAIL_ON = ("retired", "deprecated", "legacy", "unknown")
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwmy]?)\s*$", re.IGNORECASE)
@@ -181,6 +177,11 @@ def config_from_table(table: dict[str, Any], source: str, base: str) -> ScanConf
 
 def read_config_file(path: str | os.PathLike[str]) -> ScanConfig:
     """Read ``recast.toml`` (top-level keys or ``[tool.recast]``) or a ``pyproject.toml``."""
+    if sys.version_info >= (3, 11):  # imported here: most scans read no config file
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     path = Path(path)
     source = str(path)
     try:

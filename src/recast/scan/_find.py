@@ -196,7 +196,7 @@ def _anchor_pattern() -> str:
     lasts = "".join(re.escape(c) for c in sorted(by_last))
     firsts = "".join(sorted({a[0] for a in ANCHOR_AFTER}))
     after = "|".join(ANCHOR_AFTER)
-    return f"-(?:(?<=[{lasts}]-)(?:{'|'.join(groups)})|(?=[{firsts}])(?:{after}))"
+    return f"-(?:(?<=[{lasts}]-)(?:{'|'.join(groups)})|(?=[{firsts}])(?={after}))"
 
 
 ANCHOR = re.compile(_anchor_pattern())
@@ -236,9 +236,11 @@ FILE_EXTENSIONS: frozenset[str] = frozenset(
     java kt rb cs php mjs cjs txt mdx"""
     )
 )
+#: Hosts of model APIs (``api.openai.com``, ``api.anthropic.com``, Google and AWS endpoints,
+#: a local gateway); documentation sites such as ``docs.anthropic.com`` are not among them.
 _API_HOST = re.compile(
-    r"(?:googleapis\.com|amazonaws\.com|^api\.|\.api\.|openrouter\.ai|anthropic\.com"
-    r"|mistral\.ai|deepseek\.com|x\.ai|localhost|127\.0\.0\.1)",
+    r"(?:(?:[\w.-]+\.)?googleapis\.com|(?:[\w.-]+\.)?amazonaws\.com|(?:[\w-]+\.)*api\.[\w.-]+"
+    r"|openrouter\.ai|localhost|127\.0\.0\.1)(?::\d+)?",
     re.IGNORECASE,
 )
 
@@ -357,7 +359,7 @@ def _read_url(text: str, start: int, end: int) -> Token | None:
     """A token right after ``scheme://``: keep it only on an API route that names a model."""
     url = text[start:end]
     host, _, path = url.partition("/")
-    if not _API_HOST.search(host):
+    if not _API_HOST.fullmatch(host):
         return None
     segments = path.split("/")
     for i, segment in enumerate(segments[:-1]):
@@ -406,9 +408,13 @@ def find_tokens(text: str) -> list[Token]:
     return tokens
 
 
-def has_anchor(data: bytes) -> bool:
-    """Cheap pre-filter on raw bytes: could this file hold a model id at all?"""
-    return ANCHOR_BYTES.search(data) is not None or BARE_BYTES.search(data) is not None
+def has_anchor(data: bytes, kind: str = "plain") -> bool:
+    """Cheap pre-filter on raw bytes: could this file hold a model id at all?
+
+    Bare o-series ids never count in prose, so docs files skip that second pass."""
+    if ANCHOR_BYTES.search(data) is not None:
+        return True
+    return kind not in _DOC_KINDS and BARE_BYTES.search(data) is not None
 
 
 # --- lexing: strings and comments ----------------------------------------------------------
@@ -438,24 +444,46 @@ def _table(
     return jump, compiled
 
 
+def _one_pass(
+    rules: dict[str, list[tuple[str, str, int]]],
+) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """The same lexer as one alternation, for rule sets whose every pattern starts with its
+    own literal character: the regex engine then skips to those characters by itself and
+    ``finditer`` does the loop in C, which is what matters on files with many strings.
+    Returns the pattern and the group of each alternative (by ``match.lastindex``)."""
+    branches = []
+    groups = []
+    for char, items in rules.items():
+        for pattern, group, flags in items:
+            assert pattern.lstrip("\\").startswith(char), pattern
+            inline = ("s" if flags & re.S else "") + ("m" if flags & re.M else "")
+            body = f"(?{inline}:{pattern})" if inline else pattern
+            branches.append(f"({body})")
+            groups.append(group)
+    return re.compile("|".join(branches)), ("",) + tuple(groups)
+
+
 _S, _M = re.S, re.M
+_PYTHON_RULES = {
+    "#": [(r"\#[^\n]*", "c", 0)],
+    '"': [(_TRIPLE_D, "t", _S), (_STR_D, "s", 0)],
+    "'": [(_TRIPLE_S, "t", _S), (_STR_S, "s", 0)],
+}
+_CLIKE_RULES = {
+    "/": [(r"//[^\n]*|/\*.*?\*/", "c", _S)],
+    '"': [(_TRIPLE_D, "s", _S), (_STR_D, "s", 0)],
+    "'": [(_STR_S, "s", 0)],
+    "`": [(_STR_B, "s", _S)],
+    "@": [("@" + _STR_D, "s", 0)],
+}
+#: One-pass lexers for the common languages (see :func:`_one_pass`).
+_ONE_PASS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
+    "python": _one_pass(_PYTHON_RULES),
+    "clike": _one_pass(_CLIKE_RULES),
+}
 _LEXERS: dict[str, tuple[re.Pattern[str], dict[str, list[_Rule]]]] = {
-    "python": _table(
-        {
-            "#": [(r"\#[^\n]*", "c", 0)],
-            '"': [(_TRIPLE_D, "t", _S), (_STR_D, "s", 0)],
-            "'": [(_TRIPLE_S, "t", _S), (_STR_S, "s", 0)],
-        }
-    ),
-    "clike": _table(
-        {
-            "/": [(r"//[^\n]*|/\*.*?\*/", "c", _S)],
-            '"': [(_TRIPLE_D, "s", _S), (_STR_D, "s", 0)],
-            "'": [(_STR_S, "s", 0)],
-            "`": [(_STR_B, "s", _S)],
-            "@": [("@" + _STR_D, "s", 0)],
-        }
-    ),
+    "python": _table(_PYTHON_RULES),
+    "clike": _table(_CLIKE_RULES),
     "ruby": _table(
         {
             "=": [(r"^=begin.*?^=end", "c", _S | _M)],
@@ -519,16 +547,31 @@ def _is_docstring(text: str, start: int, end: int) -> bool:
     return True  # module docstring
 
 
-def _regions(text: str, kind: str, until: int) -> _Regions:
-    """Strings and comments of ``text`` up to the one that holds position ``until``."""
-    regions = _Regions(text)
+def _regions(
+    text: str, kind: str, until: int, start_at: int = 0, regions: _Regions | None = None
+) -> _Regions:
+    """Strings and comments of ``text`` from ``start_at`` up to the one that holds position
+    ``until`` (appended to ``regions`` when given, which must end before ``start_at``)."""
+    if regions is None:
+        regions = _Regions(text)
+    starts, ends, groups = regions.starts, regions.ends, regions.groups
+    one_pass = _ONE_PASS.get(kind)
+    if one_pass is not None:
+        pattern, names = one_pass
+        for match in pattern.finditer(text, start_at):
+            start = match.start()
+            if start > until:
+                break
+            starts.append(start)
+            ends.append(match.end())
+            groups.append(names[match.lastindex or 0])
+        return regions
     lexer = _LEXERS.get(kind)
     if lexer is None:
         return regions
     jump, rules = lexer
     search = jump.search
-    starts, ends, groups = regions.starts, regions.ends, regions.groups
-    pos = 0
+    pos = start_at
     while True:
         found = search(text, pos)
         if found is None:
@@ -553,22 +596,27 @@ def _regions(text: str, kind: str, until: int) -> _Regions:
 _LINE_LOCAL = frozenset({"json", "yaml", "toml", "ini", "env", "dockerfile"})
 
 
+_LINE_COMMENT = {
+    "json": re.compile(r"[ \t]*//"),
+    "ini": re.compile(r"[ \t]*[#;]"),
+    "dockerfile": re.compile(r"[ \t]*\#"),
+}
+
+
 def _line_region(text: str, pos: int, kind: str) -> str | None:
-    """``comment`` when ``pos`` stands in a comment of its line, else ``None``."""
+    """``comment`` when ``pos`` stands in a comment of its line, else ``None``.
+
+    Never copies more than the part of the line before ``pos``, and only when that part
+    holds a ``#`` (single-line minified JSON files can be megabytes long)."""
     line_start = text.rfind("\n", 0, pos) + 1
-    prefix = text[line_start:pos]
-    stripped = prefix.lstrip()
-    if kind == "json":
-        return "comment" if stripped.startswith("//") else None
-    if kind == "ini":
-        return "comment" if stripped.startswith(("#", ";")) else None
-    if kind == "dockerfile":
-        return "comment" if stripped.startswith("#") else None
-    if "#" not in prefix:
+    whole_line = _LINE_COMMENT.get(kind)
+    if whole_line is not None:
+        return "comment" if whole_line.match(text, line_start) else None
+    if text.find("#", line_start, pos) < 0:
         return None
     quote = ""
     previous = " "
-    for char in prefix:
+    for char in text[line_start:pos]:
         if quote:
             if char == quote:
                 quote = ""
@@ -764,11 +812,15 @@ class _Lines:
         line = self.text.count("\n", 0, pos) + 1
         return line, pos - (self.text.rfind("\n", 0, pos) + 1) + 1
 
-    def line_text(self, pos: int) -> str:
+    def line_text(self, pos: int, window: int = 240) -> str:
+        """The line holding ``pos``; for a very long line (minified files) only ``window``
+        characters either side of ``pos``."""
         start = self.text.rfind("\n", 0, pos) + 1
         end = self.text.find("\n", pos)
         if end < 0:
             end = len(self.text)
+        if end - start > 2 * window:
+            start, end = max(start, pos - window), min(end, pos + window)
         return self.text[start:end].rstrip("\r")
 
     def previous_line(self, pos: int) -> str:
@@ -786,13 +838,61 @@ def _is_key(text: str, token: Token, context: str) -> bool:
     return context == "code" and _KEY_AFTER.match(text, token.end) is not None
 
 
-def find_in_text(text: str, kind: str) -> list[tuple[Token, Context, frozenset[str] | None]]:
-    """Candidates of one text (a file or a notebook cell), each with context and ignores."""
+#: What can open a string or comment that spans lines, per lexer. When none of these occur
+#: before the last candidate, every string and comment ends on its own line, so lexing just
+#: the candidates' lines gives exactly what lexing the whole file would.
+_MULTILINE_OPENERS: dict[str, tuple[str, ...]] = {
+    "python": ('"""', "'''"),
+    "clike": ("/*", "`", '"""'),
+    "ruby": ("=begin", "`", "%"),
+    "shell": (),
+    "hcl": ("/*",),
+    "xml": ("<!--",),
+}
+
+
+def _single_line_only(text: str, kind: str, until: int) -> bool:
+    openers = _MULTILINE_OPENERS.get(kind)
+    if openers is None:
+        return False
+    line_end = text.find("\n", until)
+    limit = len(text) if line_end < 0 else line_end
+    return all(text.find(opener, 0, limit) < 0 for opener in openers)
+
+
+def _line_regions(text: str, kind: str, tokens: list[Token]) -> _Regions:
+    """Lex only the lines that hold candidates (see :data:`_MULTILINE_OPENERS`)."""
+    regions = _Regions(text)
+    done = -1
+    for token in tokens:
+        line_start = text.rfind("\n", 0, token.start) + 1
+        if line_start <= done:
+            continue
+        line_end = text.find("\n", token.start)
+        if line_end < 0:
+            line_end = len(text)
+        _regions(text, kind, line_end, line_start, regions)
+        done = line_start
+    return regions
+
+
+def find_in_text(
+    text: str, kind: str, *, force_full: bool = False
+) -> list[tuple[Token, Context, frozenset[str] | None]]:
+    """Candidates of one text (a file or a notebook cell), each with context and ignores.
+
+    ``force_full`` lexes the whole text even where the candidates' lines would do (tests).
+    """
     tokens = find_tokens(text)
     if not tokens:
         return []
     local = kind in _LINE_LOCAL
-    regions = _Regions() if kind in _DOC_KINDS or local else _regions(text, kind, tokens[-1].start)
+    if kind in _DOC_KINDS or local:
+        regions = _Regions()
+    elif not force_full and _single_line_only(text, kind, tokens[-1].start):
+        regions = _line_regions(text, kind, tokens)
+    else:
+        regions = _regions(text, kind, tokens[-1].start)
     lines = _Lines(text)
     has_marker = "recast:" in text
     file_ignored = has_marker and _IGNORE_FILE.search(text) is not None

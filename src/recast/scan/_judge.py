@@ -22,12 +22,14 @@ Rules (documented in docs/scan.md):
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from recast.catalog import Catalog, Offering, home_platform, parse_id, resolve
+from recast.catalog import Catalog, Offering, home_platform, load_catalog, parse_id, resolve
 from recast.scan._config import ScanConfig
 from recast.scan._find import ALL, Candidate, FileScan
 from recast.scan._finding import CODES, STATUS_ORDER, Finding, Severity, Status
@@ -59,7 +61,7 @@ _SEGMENT = rf"(?:[a-z]*\d[a-z0-9.]*|{_WORDS})"
 _DATE = r"(?:\d{8}|\d{4}-\d{2}-\d{2})"
 _DATE4 = r"(?:\d{8}|\d{4}-\d{2}-\d{2}|\d{4})"
 UNKNOWN_SHAPE = re.compile(
-    rf"(?:{_FAMILY})-\d[a-z0-9.]*(?:-{_SEGMENT})*"
+    rf"(?:{_FAMILY})-\d[a-z0-9.]*(?:-{_SEGMENT})+"
     rf"|(?:llama|qwen|gemma)\d[\d.]*(?:-{_SEGMENT})+"
     rf"|(?:{_FAMILY})-(?:{_WORDS})(?:-{_WORDS})*-{_DATE4}"
     r"|gemini-(?:pro|ultra)(?:-vision)?(?:-latest)?"
@@ -130,11 +132,23 @@ class _Resolved:
 class Judge:
     """Turns candidates into findings; one per scan (it caches resolution per token)."""
 
-    def __init__(self, catalog: Catalog, as_of: date, config: ScanConfig) -> None:
-        self.catalog = catalog
+    def __init__(
+        self, catalog: Catalog | None, as_of: date, config: ScanConfig, root: str | None = None
+    ) -> None:
+        self._catalog = catalog
         self.as_of = as_of
         self.config = config
+        self.root = root
         self._cache: dict[str, _Resolved] = {}
+        self._verdicts: dict[tuple[str, str, str | None, tuple[str, ...]], Any] = {}
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog, loaded on first use (workers scan meanwhile; trees without a single
+        candidate never load it)."""
+        if self._catalog is None:
+            self._catalog = load_catalog()
+        return self._catalog
 
     def _resolve(self, query: str) -> _Resolved:
         hit = self._cache.get(query)
@@ -228,11 +242,20 @@ class Judge:
                     break
         return chosen.model, platform_id, chosen.source_url or None, False, named
 
+    def _config_relative(self, rel: str) -> str:
+        """A report path made relative to the config file's folder (where its globs start)."""
+        base = self.config.base
+        if not base or not self.root:
+            return rel
+        full = os.path.normpath(os.path.join(self.root, rel))
+        prefix = os.path.normpath(base) + os.sep
+        return full[len(prefix) :].replace(os.sep, "/") if full.startswith(prefix) else rel
+
     def judge_file(self, scan: FileScan) -> tuple[list[Finding], int]:
         """Findings of one file, and how many were suppressed inline."""
         findings: list[Finding] = []
         suppressed = 0
-        hint = self.config.platform_for(scan.rel)
+        hint = self.config.platform_for(self._config_relative(scan.rel))
         for candidate in scan.candidates:
             if candidate.context == "docs" and not self.config.include_docs:
                 continue
@@ -248,40 +271,55 @@ class Judge:
         return findings, suppressed
 
     def _judge(self, scan: FileScan, candidate: Candidate, hint: str | None) -> Finding | None:
-        resolved = self._resolve(candidate.query)
-        common = {
-            "path": scan.rel,
-            "line": candidate.line,
-            "column": candidate.column,
-            "end_column": candidate.end_column,
-            "text": candidate.text,
-            "context": candidate.context,
-            "cell": candidate.cell,
-            "cell_line": candidate.cell_line,
-            "line_text": candidate.line_text[:500],
-        }
-        if not resolved.offerings:
-            if candidate.context not in ("code", "config") or candidate.bare:
-                return None
-            if candidate.text != candidate.text.lower() or not looks_like_model_id(resolved.base):
-                return None
-            return Finding(
-                status="unknown",
-                severity=severity_of("unknown", candidate.context),
-                code=CODES["unknown"],
-                platform=resolved.implied,
-                fails=fails(
-                    "unknown",
-                    candidate.context,
-                    None,
-                    self.config.fail_on,
-                    self.config.fail_within_days,
-                ),
-                **common,  # type: ignore[arg-type]
-            )
-        if not self._spelled_exactly(candidate.text, resolved.offerings):
+        key = (candidate.query, candidate.text, hint, scan.platforms)
+        verdict = self._verdicts.get(key, _MISSING)
+        if verdict is _MISSING:
+            verdict = self._verdict(candidate.query, candidate.text, hint, scan.platforms)
+            self._verdicts[key] = verdict
+        if verdict is None:
             return None
-        offering, reason = self._choose(resolved, hint, scan.platforms)
+        assert isinstance(verdict, dict)
+        status = verdict["status"]
+        if status == "unknown" and (candidate.context not in ("code", "config") or candidate.bare):
+            return None
+        return Finding(
+            path=scan.rel,
+            line=candidate.line,
+            column=candidate.column,
+            end_column=candidate.end_column,
+            text=candidate.text,
+            context=candidate.context,
+            cell=candidate.cell,
+            cell_line=candidate.cell_line,
+            line_text=candidate.line_text[:500],
+            severity=severity_of(status, candidate.context),
+            fails=fails(
+                status,
+                candidate.context,
+                verdict["days_left"],
+                self.config.fail_on,
+                self.config.fail_within_days,
+            ),
+            **verdict,
+        )
+
+    def _verdict(
+        self, query: str, text: str, hint: str | None, signals: tuple[str, ...]
+    ) -> dict[str, Any] | None:
+        """Everything about a token that does not depend on where it stands (cached)."""
+        resolved = self._resolve(query)
+        if not resolved.offerings:
+            if text != text.lower() or not looks_like_model_id(resolved.base):
+                return None
+            return {
+                "status": "unknown",
+                "code": CODES["unknown"],
+                "platform": resolved.implied,
+                "days_left": None,
+            }
+        if not self._spelled_exactly(text, resolved.offerings):
+            return None
+        offering, reason = self._choose(resolved, hint, signals)
         lifecycle = offering.lifecycle
         status = status_of_state(lifecycle.state_on(self.as_of))
         days_left = lifecycle.days_left(self.as_of) if lifecycle.shutdown_on else None
@@ -289,36 +327,30 @@ class Judge:
         replacement, replacement_pid, source_url, ambiguous, named = self._replacement(offering)
         fix_text = None
         if replacement and replacement_pid and status != "active":
-            fix_text = rewrite_token(candidate.text, offering, replacement_pid)
-        lifecycle_source = lifecycle.sources[0].url if lifecycle.sources else None
-        return Finding(
-            status=status,
-            severity=severity_of(status, candidate.context),
-            code=CODES[status],
-            provider=model.provider if model else None,
-            platform=offering.platform,
-            model=offering.model,
-            platform_id=offering.platform_id,
-            shutdown_on=lifecycle.shutdown_on.on if lifecycle.shutdown_on else None,
-            shutdown_precision=lifecycle.shutdown_on.precision if lifecycle.shutdown_on else None,
-            days_left=days_left,
-            replacement=replacement,
-            replacement_source=source_url,
-            replacement_ambiguous=ambiguous,
-            lifecycle_source=lifecycle_source,
-            fix_text=fix_text,
-            replacements=named,
-            replacement_platform_id=replacement_pid,
-            platform_reason=reason,
-            fails=fails(
-                status,
-                candidate.context,
-                days_left,
-                self.config.fail_on,
-                self.config.fail_within_days,
-            ),
-            **common,  # type: ignore[arg-type]
-        )
+            fix_text = rewrite_token(text, offering, replacement_pid)
+        shutdown = lifecycle.shutdown_on
+        return {
+            "status": status,
+            "code": CODES[status],
+            "provider": model.provider if model else None,
+            "platform": offering.platform,
+            "model": offering.model,
+            "platform_id": offering.platform_id,
+            "shutdown_on": shutdown.on if shutdown else None,
+            "shutdown_precision": shutdown.precision if shutdown else None,
+            "days_left": days_left,
+            "replacement": replacement,
+            "replacement_source": source_url,
+            "replacement_ambiguous": ambiguous,
+            "lifecycle_source": lifecycle.sources[0].url if lifecycle.sources else None,
+            "fix_text": fix_text,
+            "replacements": named,
+            "replacement_platform_id": replacement_pid,
+            "platform_reason": reason,
+        }
+
+
+_MISSING: Any = object()
 
 
 def rewrite_token(text: str, offering: Offering, new_id: str) -> str | None:

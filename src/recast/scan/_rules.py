@@ -22,7 +22,6 @@ the SARIF, GitHub and text outputs, which list problems only.
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import ClassVar
 
@@ -91,6 +90,8 @@ class Rule:
     @classmethod
     def doc(cls) -> str:
         """The rule's documentation (Markdown), without the common indentation."""
+        import inspect  # only --explain and the SARIF/docs renderers read rule docs
+
         return inspect.cleandoc(cls.__doc__ or "")
 
     @classmethod

@@ -22,11 +22,12 @@ import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from recast.scan._finding import SkippedFile
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 def _words(text: str) -> list[str]:
@@ -119,6 +120,8 @@ class WalkOptions:
     exclude: tuple[str, ...] = ()
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     use_ignore_files: bool = True
+    #: The folder ``exclude`` globs are relative to (the config file's); default: the root.
+    exclude_base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,8 @@ def _read_spec(path: str) -> pathspec.GitIgnoreSpec | None:
     lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         return None
+    import pathspec  # imported on the first ignore file: trees without one never pay for it
+
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
     except Exception:  # a malformed pattern must not stop the scan
@@ -237,15 +242,18 @@ def iter_walk(
     root = os.path.abspath(root)
     exclude_spec: _Spec | None = None
     if options.exclude:
+        import pathspec
+
+        base = os.path.abspath(options.exclude_base or root)
         exclude_spec = _Spec(
-            root.rstrip(os.sep) + os.sep, pathspec.GitIgnoreSpec.from_lines(options.exclude)
+            base.rstrip(os.sep) + os.sep, pathspec.GitIgnoreSpec.from_lines(options.exclude)
         )
     for given in paths:
         start = os.path.abspath(os.fspath(given))
         if not os.path.exists(start):
             result.skipped.append(SkippedFile(os.fspath(given), "does not exist"))
             continue
-        if os.path.isfile(start):
+        if not os.path.isdir(start):  # a file (or a pipe: read_bytes skips it with a reason)
             real = os.path.realpath(start)
             if real in seen:
                 continue
@@ -380,7 +388,7 @@ def decode(data: bytes) -> Decoded:
 def read_bytes(path: str, max_bytes: int) -> tuple[bytes | None, str | None]:
     """Read a file once; return ``(data, None)`` or ``(None, reason it was skipped)``."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})"
     try:
@@ -389,7 +397,14 @@ def read_bytes(path: str, max_bytes: int) -> tuple[bytes | None, str | None]:
             return None, "not a regular file"
         if info.st_size > max_bytes:
             return None, f"larger than {max_bytes // (1024 * 1024)} MB ({info.st_size} bytes)"
-        data = os.read(fd, max_bytes + 1)  # one call: regular files are read whole
+        if info.st_size <= _BINARY_SNIFF:
+            data = os.read(fd, max_bytes + 1)  # one call: small files are read whole
+        else:
+            # Sniff the head first: a binary file is never read past its first 8 KiB.
+            data = os.read(fd, _BINARY_SNIFF)
+            if sniff_binary(data):
+                return None, "binary"
+            data += os.read(fd, max_bytes + 1 - len(data))
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})"
     finally:
@@ -399,8 +414,3 @@ def read_bytes(path: str, max_bytes: int) -> tuple[bytes | None, str | None]:
     if sniff_binary(data):
         return None, "binary"
     return data, None
-
-
-def file_kind_path(path: str | Path) -> str:
-    """The file name used to pick a language (lower case)."""
-    return os.path.basename(os.fspath(path)).lower()

@@ -625,37 +625,54 @@ class Store:
         Idempotent: a successful result is never overwritten, so a resumed run never
         pays twice. A stored failure (``error`` set) is replaced by a later result.
         """
+        return self.save_results([result]) == 1
+
+    def save_results(self, results: Sequence[AuditionResult]) -> int:
+        """Store several results in one transaction; return how many were written.
+
+        Same rules as :meth:`save_result`, row by row (a result already stored
+        successfully is kept, a stored failure is replaced). One transaction for
+        the whole batch because the commit, not the insert, is what costs: a live
+        runner saving each answer on its own spends its time in fsync instead of
+        keeping the upstream busy. All or nothing: a bad row (unknown run) leaves
+        none of the batch stored.
+        """
+        if not results:
+            return 0
         res = t.audition_results
-        values = {
-            "run_id": result.run_id,
-            "case_id": result.case_id,
-            "candidate": result.candidate,
-            "response": result.response,
-            "input_tokens": result.input_tokens,
-            "output_tokens": result.output_tokens,
-            "cost_usd": result.cost_usd,
-            "latency_ms": result.latency_ms,
-            "error": result.error,
-            "scores": dict(result.scores) or None,
-            "created_at": result.created_at,
-        }
-        stmt = self._insert(res).values(**values)
+        keys = ("run_id", "case_id", "candidate")
+        rows = [
+            {
+                "run_id": r.run_id,
+                "case_id": r.case_id,
+                "candidate": r.candidate,
+                "response": r.response,
+                "input_tokens": r.input_tokens,
+                "output_tokens": r.output_tokens,
+                "cost_usd": r.cost_usd,
+                "latency_ms": r.latency_ms,
+                "error": r.error,
+                "scores": dict(r.scores) or None,
+                "created_at": r.created_at,
+            }
+            for r in results
+        ]
+        stmt = self._insert(res)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "case_id", "candidate"],
-            set_={
-                k: stmt.excluded[k] for k in values if k not in ("run_id", "case_id", "candidate")
-            },
+            index_elements=list(keys),
+            set_={k: stmt.excluded[k] for k in rows[0] if k not in keys},
             where=res.c.error.is_not(None),
         ).returning(res.c.run_id)
         # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT.
         try:
             with self._write() as conn:
-                return conn.execute(stmt).first() is not None
+                return sum(conn.execute(stmt, row).first() is not None for row in rows)
         except StoreError as exc:
             if isinstance(exc.__cause__, sa.exc.IntegrityError):
+                runs = ", ".join(repr(r) for r in sorted({r.run_id for r in results}))
                 raise StoreError(
-                    f"Cannot save a result for audition run {result.run_id!r}: "
-                    "no such run. Create it with create_run() first."
+                    f"Cannot save results for audition run {runs}: no such run "
+                    "(none of the batch was saved). Create it with create_run() first."
                 ) from exc.__cause__
             raise
 

@@ -14,7 +14,8 @@ scores in well under a second per candidate.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,7 @@ CHRF_BETA = 2.0
 _PRIME = np.uint64(1_000_003)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+_T = TypeVar("_T")
 
 _ORDER_SHIFT = np.uint64(60)
 _LOW_BITS = np.uint64((1 << 60) - 1)
@@ -121,7 +123,10 @@ def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
 
 def rouge_l(candidate: str, baseline: str) -> float:
     """ROUGE-L F1 of ``candidate`` against ``baseline`` on word tokens, in [0, 1]."""
-    cand, base = words(candidate), words(baseline)
+    return _rouge_l_words(words(candidate), words(baseline))
+
+
+def _rouge_l_words(cand: list[str], base: list[str]) -> float:
     if not cand and not base:
         return 1.0
     lcs = lcs_length(cand, base)
@@ -129,6 +134,31 @@ def rouge_l(candidate: str, baseline: str) -> float:
         return 0.0
     precision, recall = lcs / len(cand), lcs / len(base)
     return 2 * precision * recall / (precision + recall)
+
+
+def _against_baseline(
+    cases: Sequence[Case],
+    responses: Sequence[Response | None],
+    cache: dict[str, _T],
+    prepare: Callable[[str], _T],
+    compare: Callable[[_T, _T], float],
+) -> Values:
+    """``compare(prepare(candidate), prepare(baseline))`` per case; 0 for failures.
+
+    The baseline's prepared form is cached by case id: every candidate of an
+    audition is compared with the same baselines.
+    """
+    out: Values = []
+    for case, response in zip(cases, responses, strict=True):
+        if failed(response) or case.baseline is None:
+            out.append(0.0)
+            continue
+        assert response is not None
+        base = cache.get(case.id)
+        if base is None:
+            base = cache[case.id] = prepare(case.baseline.text)
+        out.append(compare(prepare(response.text), base))
+    return out
 
 
 class ChrfScorer:
@@ -149,17 +179,7 @@ class ChrfScorer:
         self._cache: dict[str, NGramCounts] = {}
 
     def score(self, cases: Sequence[Case], responses: Sequence[Response | None]) -> Values:
-        out: Values = []
-        for case, response in zip(cases, responses, strict=True):
-            if failed(response) or case.baseline is None:
-                out.append(0.0)
-                continue
-            assert response is not None
-            base = self._cache.get(case.id)
-            if base is None:
-                base = self._cache[case.id] = char_ngrams(case.baseline.text)
-            out.append(chrf_from_ngrams(char_ngrams(response.text), base))
-        return out
+        return _against_baseline(cases, responses, self._cache, char_ngrams, chrf_from_ngrams)
 
 
 class RougeLScorer:
@@ -172,23 +192,4 @@ class RougeLScorer:
         self._cache: dict[str, list[str]] = {}
 
     def score(self, cases: Sequence[Case], responses: Sequence[Response | None]) -> Values:
-        out: Values = []
-        for case, response in zip(cases, responses, strict=True):
-            if failed(response) or case.baseline is None:
-                out.append(0.0)
-                continue
-            assert response is not None
-            base = self._cache.get(case.id)
-            if base is None:
-                base = self._cache[case.id] = words(case.baseline.text)
-            cand = words(response.text)
-            if not cand and not base:
-                out.append(1.0)
-                continue
-            lcs = lcs_length(cand, base)
-            if lcs == 0:
-                out.append(0.0)
-                continue
-            precision, recall = lcs / len(cand), lcs / len(base)
-            out.append(2 * precision * recall / (precision + recall))
-        return out
+        return _against_baseline(cases, responses, self._cache, words, _rouge_l_words)

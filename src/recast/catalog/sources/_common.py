@@ -56,6 +56,7 @@ class OfferingRecord:
 
     @property
     def key(self) -> tuple[str, str, str | None]:
+        """Identity of the offering this record describes, as :attr:`Offering.key`."""
         return (self.platform, self.platform_id, self.region)
 
 
@@ -74,6 +75,7 @@ class ImportResult:
     as_of: date | None = None  # when the source's prices were current (stamps Prices.as_of)
 
     def summary(self) -> dict[str, Any]:
+        """Provenance entry for the catalog: where the source was read and what it gave."""
         return {
             "source": self.source,
             "path": self.path,
@@ -117,6 +119,7 @@ def parse_date(value: object, where: str, precision: str = "exact") -> Lifecycle
 
 
 def plain_date(value: object, where: str) -> date | None:
+    """Parse a day (``YYYY-MM-DD``) as :func:`parse_date` does, dropping the precision."""
     parsed = parse_date(value, where)
     return parsed.on if parsed else None
 
@@ -330,3 +333,20 @@ def read_text(path: Path) -> str:
         raise SourceError(f"Source file {str(path)!r} does not exist.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"Source file {str(path)!r} cannot be read ({exc}).") from exc
+
+
+def read_json(path: Path, fix: str) -> Any:
+    """Read and parse a JSON source file.
+
+    Raises :class:`SourceError` naming the file and the line of a syntax error; ``fix``
+    (e.g. "Re-download the feed.") ends the message.
+    """
+    import json
+
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"{str(path)!r} line {exc.lineno}: invalid JSON ({exc.msg}). {fix}"
+        ) from exc

@@ -15,7 +15,6 @@ entries are SDK features, so both are skipped.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -29,7 +28,7 @@ from recast.catalog.sources._common import (
     bedrock_provider,
     infer_provider,
     parse_date,
-    read_text,
+    read_json,
 )
 from recast.errors import SourceError
 
@@ -170,13 +169,7 @@ def _model_ids(entry: dict[str, Any], platform: str) -> list[tuple[str, str, str
 def load(path: Path) -> ImportResult:
     """Read the deprecations.info feed (file or checkout folder)."""
     file = _feed_file(path)
-    text = read_text(file)
-    try:
-        feed = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            f"{str(file)!r} line {exc.lineno}: invalid JSON ({exc.msg}). Re-download the feed."
-        ) from exc
+    feed = read_json(file, "Re-download the feed.")
     if not isinstance(feed, list):
         raise SourceError(f"{str(file)!r}: expected a JSON list of deprecations.")
     result = ImportResult(source=NAME, path=str(file), licence=LICENCE, url=URL)

@@ -17,7 +17,6 @@ becomes ``shutdown_on`` (exact); ``successor_model`` becomes a replacement and
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from recast.catalog.sources._common import (
     bedrock_provider,
     infer_provider,
     parse_date,
-    read_text,
+    read_json,
     strip_bedrock_region,
     vertex_model,
 )
@@ -196,14 +195,7 @@ def identify(key: str, platform: str) -> tuple[str, str, str, str | None] | None
 def load(path: Path) -> ImportResult:
     """Read LiteLLM's JSON (the file, or a folder holding it)."""
     file = path / "model_prices_and_context_window.json" if path.is_dir() else path
-    text = read_text(file)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            f"{str(file)!r} line {exc.lineno}: invalid JSON ({exc.msg}). "
-            "Re-download LiteLLM's model_prices_and_context_window.json."
-        ) from exc
+    data = read_json(file, "Re-download LiteLLM's model_prices_and_context_window.json.")
     if not isinstance(data, dict):
         raise SourceError(f"{str(file)!r}: expected a JSON object keyed by model.")
     result = ImportResult(source=NAME, path=str(file), licence=LICENCE, url=URL)

@@ -24,6 +24,7 @@ from recast.catalog.sources._common import (
     bedrock_provider,
     infer_provider,
     plain_date,
+    read_json,
     read_text,
     strip_bedrock_region,
     vertex_model,
@@ -337,15 +338,7 @@ def detect_api_json(head: str) -> bool:
 
 def load_api_json(path: Path) -> ImportResult:
     """Read models.dev's published ``api.json`` (providers keyed by id, each with ``models``)."""
-    import json
-
-    text = read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            f"{str(path)!r} line {exc.lineno}: invalid JSON ({exc.msg}). Re-download api.json."
-        ) from exc
+    data = read_json(path, "Re-download api.json.")
     if not isinstance(data, dict):
         raise SourceError(f"{str(path)!r}: expected a JSON object of providers.")
     result = ImportResult(source=NAME, path=str(path), licence=LICENCE, url=URL)

@@ -19,6 +19,7 @@ Files: ``recast/catalog/data/overlay/*.yaml``. Each file has optional
         shutdown_precision: exact         # exact | not_before | month (optional)
         replacements:
           - {model: gpt-4.1, recommended: true}
+        note: a caveat                    # optional: appended to each source's title
 
 Every entry must end up with at least one source with ``url`` and ``accessed``;
 an entry without one is an error, so no fact enters the catalog unsourced.
@@ -26,6 +27,7 @@ an entry without one is an error, so no fact enters the catalog unsourced.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -104,6 +106,9 @@ def _entry(raw: dict[str, Any], defaults: dict[str, Any], where: str) -> Offerin
         )
     if not sources:
         raise SourceError(f"{where}: entry for {model!r} on {platform!r} has no source URL.")
+    note = str(raw.get("note") or "").strip()
+    if note:  # a caveat on this row's facts travels with its sources
+        sources = [replace(s, title=f"{s.title} ({note})" if s.title else note) for s in sources]
     state = entry.get("state")
     if state is not None and state not in _STATES:
         raise SourceError(f"{where}: state {state!r} is not one of {', '.join(_STATES)}.")
