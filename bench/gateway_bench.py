@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -235,35 +236,46 @@ def litellm_target(args: argparse.Namespace) -> list[str]:
         stop_tree(pid)
 
 
-def summarise(lines: list[str]) -> dict[tuple[str, str], tuple[float, float, float]]:
-    """(target, conc) -> median (rps, p50_ms, p99_ms) over the repeats."""
-    runs: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+Row = tuple[float, float, float, float | None]
+
+
+def summarise(lines: list[str]) -> dict[tuple[str, str], Row]:
+    """(target, conc) -> median (rps, p50_ms, p99_ms, gateway CPU µs per request) over repeats.
+
+    The CPU figure comes from the harness's ``gw=`` share (the gateway's processes and their
+    children, capture writers included): on a shared machine it is steadier than rps.
+    """
+    runs: dict[tuple[str, str], list[Row]] = {}
     for line in lines:
         fields = line.split("#", 1)[0].split()
         if len(fields) < 5 or fields[2] == "NA":
             continue
         target, conc = fields[0], fields[1]
-        runs.setdefault((target, conc), []).append(
-            (float(fields[2]), float(fields[3]), float(fields[4]))
+        rps = float(fields[2])
+        match = re.search(r"gw=(\d+)%", line)
+        cpu = float(match.group(1)) * 10_000 / rps if match and rps else None
+        runs.setdefault((target, conc), []).append((rps, float(fields[3]), float(fields[4]), cpu))
+    table: dict[tuple[str, str], Row] = {}
+    for key, values in runs.items():
+        cpus = [c for *_, c in values if c is not None]
+        table[key] = (
+            statistics.median(v[0] for v in values),
+            statistics.median(v[1] for v in values),
+            statistics.median(v[2] for v in values),
+            statistics.median(cpus) if cpus else None,
         )
-    return {
-        key: (
-            statistics.median(r for r, _, _ in values),
-            statistics.median(p for _, p, _ in values),
-            statistics.median(q for _, _, q in values),
-        )
-        for key, values in runs.items()
-    }
+    return table
 
 
-def report(table: dict[tuple[str, str], tuple[float, float, float]]) -> None:
+def report(table: dict[tuple[str, str], Row]) -> None:
     print()
-    print(f"{'target':<22}{'conc':>5}{'rps':>10}{'p50_ms':>10}{'p99_ms':>10}")
-    for (target, conc), (rps, p50, p99) in table.items():
-        print(f"{target:<22}{conc:>5}{rps:>10.1f}{p50:>10.3f}{p99:>10.3f}")
+    print(f"{'target':<22}{'conc':>5}{'rps':>10}{'p50_ms':>10}{'p99_ms':>10}{'gw_cpu_us/req':>15}")
+    for (target, conc), (rps, p50, p99, cpu) in table.items():
+        cpu_text = f"{cpu:.0f}" if cpu is not None else "-"
+        print(f"{target:<22}{conc:>5}{rps:>10.1f}{p50:>10.3f}{p99:>10.3f}{cpu_text:>15}")
     print()
 
-    def get(target: str, conc: str) -> tuple[float, float, float] | None:
+    def get(target: str, conc: str) -> Row | None:
         return table.get((target, conc))
 
     direct1 = get("direct", "1")
@@ -283,10 +295,13 @@ def report(table: dict[tuple[str, str], tuple[float, float, float]]) -> None:
     for conc, label in (("64", ""), ("16", ":stream")):
         on, off = get("recast" + label, conc), get("recast-nocap" + label, conc)
         if on and off:
-            print(
+            line = (
                 f"capture cost c={conc}{' stream' if label else ''}: "
                 f"{(1 - on[0] / off[0]) * 100:.1f}% of throughput"
             )
+            if on[3] and off[3]:
+                line += f", {(on[3] / off[3] - 1) * 100:+.1f}% gateway CPU per request"
+            print(line)
 
 
 def main() -> None:

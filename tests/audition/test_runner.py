@@ -20,7 +20,7 @@ from providers.fakes import Fail, FakeLLMServer, Hang, Reply, echo
 from recast.audition import Case, Response
 from recast.audition._runner import _BatchWriter, run_candidates
 from recast.catalog import Prices
-from recast.errors import BudgetExceeded, ProviderRejected
+from recast.errors import BudgetExceeded, ProviderRejected, StoreError
 from recast.providers import parse_candidate_spec
 from recast.store import AuditionResult, open_store
 
@@ -133,6 +133,50 @@ async def test_interruption_saves_answers_not_yet_committed(tmp_path: Path) -> N
     await asyncio.sleep(0.05)
     assert {r.case_id for r in store.results_for(run.id)} == {"c0", "c1", "c2", "c3"}
     assert done == []  # the run is stopping: nothing is announced as done
+    store.close()
+
+
+class _BrokenStore:
+    """A real store whose result saves fail, as a full disk would."""
+
+    def __init__(self, store: object) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def save_results(self, results: list[AuditionResult]) -> int:
+        raise StoreError("Cannot write the store: disk full. Free some space.")
+
+
+async def test_a_failed_save_stops_the_run(fake: FakeLLMServer, tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    with pytest.raises(StoreError, match="disk full"):
+        await run_candidates(
+            _cases(40),
+            [_spec(fake)],  # type: ignore[list-item]
+            store=_BrokenStore(store),  # type: ignore[arg-type]
+            prices=prices,
+            concurrency=4,
+            use_cache=False,
+        )
+    # The workers stopped calling the upstream soon after the first failed commit.
+    assert fake.request_count < 40
+    [run] = store.list_runs()
+    assert store.results_for(run.id) == [] and run.status == "interrupted"
+    store.close()
+
+
+async def test_a_failing_progress_hook_stops_the_run(fake: FakeLLMServer, tmp_path: Path) -> None:
+    def progress(name: str, done: int, total: int, spent: float) -> None:
+        if done >= 3:
+            raise RuntimeError("display closed")
+
+    with pytest.raises(RuntimeError, match="display closed"):
+        await _run(fake, _cases(40), tmp_path, concurrency=4, use_cache=False, progress=progress)
+    store = open_store(f"sqlite:///{tmp_path / 'runs.db'}")
+    [run] = store.list_runs()
+    assert run.status == "interrupted" and len(store.results_for(run.id)) >= 3
     store.close()
 
 

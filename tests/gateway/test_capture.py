@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import httpx
@@ -232,3 +233,40 @@ def test_retention(upstream: FakeUpstream, gateway: Any, store_url: str, days: i
     ]
     capture.close()
     assert remaining == ["3", "4", "5"]
+
+
+def test_captures_read_back_as_audition_cases(
+    upstream: FakeUpstream, gateway: Any, tmp_path: Any
+) -> None:
+    """The contract with `recast audition --from-store`: primary exchanges become cases."""
+    audition_api = pytest.importorskip("recast.audition._api")
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    routes = {"gpt-4o": {"shadow": {"models": ["gpt-4.1"], "rate": 1.0}}}
+    config = base_config(upstream, routes=routes)
+    capture = _capture(url, config)
+    with gateway(config, capture=capture) as gw:
+        client = openai.OpenAI(base_url=gw.v1, api_key="x", max_retries=0)
+        client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "first question"}]
+        )
+        list(
+            client.chat.completions.create(
+                model="gpt-4o",
+                messages=[{"role": "user", "content": "second question"}],
+                stream=True,
+            )
+        )
+        deadline = time.monotonic() + 10
+        while gw.app._background and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert capture.close()
+    cases = audition_api.store_cases(url)
+    assert [c.messages[-1]["content"] for c in cases.cases] == ["first question", "second question"]
+    assert [c.baseline.text.strip() for c in cases.cases] == [
+        "echo: first question",
+        "echo: second question",
+    ]
+    store = open_store(url)
+    pairs = list(store.exchange_pairs())
+    store.close()
+    assert len(pairs) == 2 and all(p.shadows[0].served_model == "gpt-4.1" for p in pairs)

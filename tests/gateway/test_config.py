@@ -285,3 +285,80 @@ def test_recast_serve_process_sighup_and_graceful_stop(
     closed = next(line for line in lines if line.get("event") == "capture_closed")
     assert closed["captured"] == closed["accepted"] and closed["dropped"] == 0
     assert key not in stderr
+
+
+def test_worker_start_falls_back_to_last_good_config(
+    tmp_path: Path, upstream: FakeUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    from recast.gateway._server import _load
+
+    live = tmp_path / "gw.yaml"
+    snapshot = tmp_path / "last-good.yaml"
+    live.write_text(_yaml(upstream, "gpt-4.1"))
+    assert _load(live, snapshot).routes["support-bot"].alias == "gpt-4.1"
+    assert snapshot.read_text() == live.read_text()
+    live.write_text("upstreams: 3\n")
+    caplog.set_level("ERROR", logger="recast.gateway")
+    kept = _load(live, snapshot)
+    assert kept.routes["support-bot"].alias == "gpt-4.1"
+    assert any("reload failed" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ConfigError):
+        _load(live, None)
+
+
+@pytest.mark.slow
+def test_two_workers_survive_sighup_with_broken_config(
+    tmp_path: Path, upstream: FakeUpstream
+) -> None:
+    path = tmp_path / "gw.yaml"
+    path.write_text(_yaml(upstream, "gpt-4.1"))
+    env = {**os.environ, "RECAST_HOME": str(tmp_path / "home")}
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from recast.cli.main import main; main()",
+            "serve",
+            "--config",
+            str(path),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-watch",
+            "--no-capture",
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(url + "/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.3)
+        assert _served(url) == "gpt-4.1"
+        path.write_text("upstreams: [{name: a, base_url: nope}]\n")
+        process.send_signal(signal.SIGHUP)  # uvicorn restarts both workers
+        time.sleep(3)
+        deadline = time.monotonic() + 60
+        answers = []
+        while len(answers) < 10:
+            try:
+                answers.append(_served(url))
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+        assert answers == ["gpt-4.1"] * 10  # the last good config serves on
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert "keeping the running config" in stderr

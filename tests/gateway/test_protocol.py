@@ -298,3 +298,21 @@ def test_metrics_and_health(upstream: FakeUpstream, gateway: Any) -> None:
     assert "# TYPE recast_captures_dropped_total counter" in text
     for line in text.splitlines():
         assert line.startswith("#") or re.match(r"^[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+$", line), line
+
+
+def test_anthropic_errors_in_anthropic_format(upstream: FakeUpstream, gateway: Any) -> None:
+    config = base_config(upstream)
+    config["upstreams"][0]["kind"] = "anthropic"
+    with gateway(config) as gw:
+        client = anthropic.Anthropic(base_url=gw.url, api_key="sk-ant-client", max_retries=0)
+        with pytest.raises(anthropic.InternalServerError) as err:
+            client.messages.create(
+                model="claude-fail500", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+            )
+        bad = gw.http.post(gw.v1 + "/messages", content=b"{oops")
+        unknown = gw.http.get(gw.url + "/v2/whatever")
+    assert err.value.status_code == 502
+    assert bad.status_code == 400
+    assert bad.json()["type"] == "error"
+    assert bad.json()["error"]["type"] == "invalid_request_error"
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"

@@ -101,8 +101,14 @@ def llama_server(gguf_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     try:
         yield server
     finally:
+        died = not server.alive()
         with contextlib.suppress(Exception):
             server.stop()
+    if died:  # e.g. SIGILL from a llama.cpp built for another CPU: show why
+        pytest.fail(
+            f"the llama-cpp-python server died during the session (status "
+            f"{server.process.returncode}). Last lines of {server.log}:\n{server.log_tail()}"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -136,6 +142,7 @@ def few_shot_cases(llama_server: Process, tmp_path_factory: pytest.TempPathFacto
         rows.append(
             {
                 "id": case_id,
+                "model": f"{MODEL} (few-shot)",  # the baseline: this model, this setup
                 "request": {
                     "model": MODEL,
                     "messages": zero_shot(question),

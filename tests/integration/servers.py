@@ -33,9 +33,11 @@ import yaml
 MODEL = "gemma-3-270m"
 
 #: How llama-cpp-python renders chat messages for a base model without a chat template:
-#: ``### Instruction:`` / ``### Response:`` turns, which a base model continues well
-#: (and which few-shot examples steer).
-CHAT_FORMAT = "alpaca"
+#: ``### Prompt: ...`` / ``### Response: ...`` lines, stopping at the next ``###``. The base
+#: model continues that pattern: with example turns before the question it answers in the
+#: examples' form ("Paris"), without them it drifts ("Germany is the capital of Germany.").
+#: (Gemma's own ``<start_of_turn>`` format gives garbage on this base model.)
+CHAT_FORMAT = "snoozy"
 
 
 def free_port() -> int:
@@ -166,9 +168,12 @@ def recast_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from recast.cli.main import main; sys.exit(main())"]
 
 
-def gateway_config(upstream_v1: str, store_url: str) -> dict[str, Any]:
+def gateway_config(
+    upstream_v1: str, store_url: str, routes: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A gateway config relaying every model to one local OpenAI-compatible server."""
     return {
+        "routes": routes or {},
         "upstreams": [
             {
                 "name": "local",
@@ -222,7 +227,15 @@ class Seen:
     body: Any  # parsed JSON, or None
     status: int | None = None
     completed: bool = False  # the whole response body was relayed
+    relayed: bytearray = field(default_factory=bytearray)  # the response body, as relayed
     closed: bool = False  # the relay has ended (completed, or the client went away)
+
+    def events(self) -> list[str]:
+        """The ``data:`` payloads of a relayed server-sent event stream, in order."""
+        text = self.relayed.decode("utf-8", errors="replace")
+        return [
+            line[len("data:") :].strip() for line in text.splitlines() if line.startswith("data:")
+        ]
 
     @property
     def prompt(self) -> str:
@@ -310,6 +323,7 @@ class CountingProxy:
         async def relay() -> Any:
             try:
                 async for chunk in upstream.aiter_raw():
+                    seen.relayed += chunk
                     yield chunk
                 seen.completed = True
             finally:

@@ -47,17 +47,15 @@ def test_captured_exchanges_replay_as_an_audition(llama_server: Process, tmp_pat
 
     # Audition the model against its own captured answers: the same model, prompts and
     # greedy decoding must reproduce them, so fidelity is near perfect.
-    results = f"sqlite:///{tmp_path / 'results.db'}"
     run = subprocess.run(
         [
             *recast_command(),
             "audition",
-            "--from-store",
-            captures,
+            "--from-store",  # the cases: the exchanges captured in --store
             "--candidate",
             f"same-model=openai-compatible:{llama_server.v1}#{MODEL}",
             "--store",
-            results,
+            captures,  # where the audition's results go too
             "--concurrency",
             "1",
             "--json",
@@ -69,6 +67,7 @@ def test_captured_exchanges_replay_as_an_audition(llama_server: Process, tmp_pat
         check=False,
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    (tmp_path / "report.json").write_text(run.stdout, encoding="utf-8")  # for a failure's autopsy
     report = json.loads(run.stdout)
     assert report["schema_version"] == 1
     assert report["dataset"]["n_cases"] == len(asked)

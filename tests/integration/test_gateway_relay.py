@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
 import openai
 
-from .prompts import GREEDY, RAW_PROMPT, few_shot, first_word, zero_shot
+from .prompts import GREEDY, RAW_PROMPT, few_shot, first_word
 from .servers import MODEL, Process, gateway_config, run_proxy, start_gateway
 
 
@@ -22,46 +23,54 @@ def _store(tmp_path: Path) -> str:
 def test_chat_and_completions_relayed_with_real_answers(
     llama_server: Process, tmp_path: Path
 ) -> None:
-    with start_gateway(gateway_config(llama_server.v1, _store(tmp_path)), tmp_path) as gw:
+    routes = {"support-bot": {"alias": MODEL}}  # clients keep their own model name
+    config = gateway_config(llama_server.v1, _store(tmp_path), routes)
+    with start_gateway(config, tmp_path) as gw:
         client = _client(gw)
-        chat = client.chat.completions.create(
-            model=MODEL,
+        chat = client.chat.completions.with_raw_response.create(
+            model="support-bot",
             messages=few_shot("What is the capital of France?"),  # type: ignore[arg-type]
             max_tokens=8,
             **GREEDY,
         )
         raw = client.completions.create(model=MODEL, prompt=RAW_PROMPT, max_tokens=4, **GREEDY)
-        models = client.models.list()
+        listed = {m.id: m for m in client.models.list().data}
 
-    answer = chat.choices[0].message.content or ""
+    assert chat.headers.get("x-recast-served-model") == MODEL
+    reply = chat.parse()
+    answer = reply.choices[0].message.content or ""
     assert first_word(answer) == "Paris", answer
-    assert chat.choices[0].message.role == "assistant"
-    assert chat.usage is not None and chat.usage.prompt_tokens > 20
-    assert 0 < chat.usage.completion_tokens <= 8
+    assert reply.choices[0].message.role == "assistant"
+    assert reply.usage is not None and reply.usage.prompt_tokens > 20
+    assert 0 < reply.usage.completion_tokens <= 8
     assert first_word(raw.choices[0].text) == "Paris", raw.choices[0].text
-    assert MODEL in [m.id for m in models.data] or models.data  # the gateway's own listing
+    assert "support-bot" in listed
+    assert (listed["support-bot"].model_extra or {}).get("alias_of") == MODEL
 
 
 def test_streamed_chat_matches_the_plain_answer(llama_server: Process, tmp_path: Path) -> None:
     messages = few_shot("What is the capital of Germany?")
-    with start_gateway(gateway_config(llama_server.v1, _store(tmp_path)), tmp_path) as gw:
-        client = _client(gw)
-        plain = client.chat.completions.create(
-            model=MODEL,
-            messages=messages,  # type: ignore[arg-type]
-            max_tokens=8,
-            **GREEDY,
-        )
-        chunks = list(
-            client.chat.completions.create(
+    with run_proxy(llama_server.url) as proxy:
+        config = gateway_config(proxy.v1, _store(tmp_path))
+        with start_gateway(config, tmp_path) as gw:
+            client = _client(gw)
+            plain = client.chat.completions.create(
                 model=MODEL,
                 messages=messages,  # type: ignore[arg-type]
                 max_tokens=8,
-                stream=True,
-                stream_options={"include_usage": True},
                 **GREEDY,
             )
-        )
+            chunks = list(
+                client.chat.completions.create(
+                    model=MODEL,
+                    messages=messages,  # type: ignore[arg-type]
+                    max_tokens=8,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    **GREEDY,
+                )
+            )
+        upstream = proxy.calls()[1]
 
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert first_word(text) == "Berlin", text
@@ -72,11 +81,24 @@ def test_streamed_chat_matches_the_plain_answer(llama_server: Process, tmp_path:
         c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason
     ]
     assert finishes in (["stop"], ["length"])
-    # The final usage-only chunk that include_usage asks for.
-    usage_chunks = [c for c in chunks if c.usage is not None]
-    assert len(usage_chunks) == 1 and usage_chunks[0] is chunks[-1], chunks[-3:]
-    assert chunks[-1].choices == []
-    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+
+    # The request reached the model with stream_options intact, and the client got exactly
+    # the model's events, in order, then [DONE].
+    assert upstream.body["stream_options"] == {"include_usage": True}
+    events = upstream.events()
+    assert events[-1] == "[DONE]"
+    assert [json.loads(e) for e in events[:-1]] == [
+        c.model_dump(exclude_unset=True) for c in chunks
+    ]
+    # The usage-only final chunk: relayed when the server sends one. llama-cpp-python
+    # 0.3.x ignores stream_options and sends none (vLLM, OpenAI and llama.cpp's own
+    # llama-server do); the gateway relays streams untouched and does not invent one.
+    upstream_usage = [json.loads(e) for e in events[:-1] if json.loads(e).get("usage")]
+    client_usage = [c for c in chunks if c.usage is not None]
+    assert len(client_usage) == len(upstream_usage)
+    for got, sent in zip(client_usage, upstream_usage, strict=True):
+        assert got.choices == [] and got.usage is not None
+        assert got.usage.completion_tokens == sent["usage"]["completion_tokens"]
 
 
 def test_client_disconnect_mid_stream_cancels_upstream(
@@ -88,22 +110,24 @@ def test_client_disconnect_mid_stream_cancels_upstream(
         config = gateway_config(proxy.v1, _store(tmp_path))
         with start_gateway(config, tmp_path) as gw:
             client = _client(gw)
-            stream = client.chat.completions.create(
+            # A raw completion with no stop sequence: the base model would go on for
+            # all 400 tokens (minutes on two cores) if nobody stopped it.
+            stream = client.completions.create(
                 model=MODEL,
-                messages=zero_shot("Tell me a very long story about a dragon and a knight."),  # type: ignore[arg-type]
+                prompt="Once upon a time, in a land far away, there lived a dragon who",
                 max_tokens=400,
                 stream=True,
                 **GREEDY,
             )
             received = []
             for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    received.append(chunk.choices[0].delta.content)
+                if chunk.choices and chunk.choices[0].text:
+                    received.append(chunk.choices[0].text)
                 if len(received) >= 3:
                     break
             stream.close()  # the client hangs up mid-stream
 
-            first = proxy.calls()[0]
+            first = proxy.calls("/completions")[0]
             proxy.wait_for(lambda p: first.closed, timeout=120)
             assert not first.completed, "the gateway kept reading the upstream stream"
 
@@ -120,4 +144,4 @@ def test_client_disconnect_mid_stream_cancels_upstream(
     assert len(received) == 3 and "".join(received).strip()
     assert first_word(after.choices[0].message.content or "") == "Tokyo"
     assert health.status_code == 200
-    assert [c.completed for c in proxy.calls()] == [False, True]
+    assert [c.completed for c in proxy.calls("/completions")] == [False, True]

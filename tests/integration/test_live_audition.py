@@ -81,6 +81,7 @@ def test_live_audition_sees_the_zero_shot_candidate_drift(
         check=False,
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    (tmp_path / "report.json").write_text(run.stdout, encoding="utf-8")  # for a failure's autopsy
     report = json.loads(run.stdout)
     assert report["dataset"]["n_cases"] == len(QUESTIONS)
     ranked = {c["name"]: c for c in report["candidates"]}
@@ -92,7 +93,11 @@ def test_live_audition_sees_the_zero_shot_candidate_drift(
     fidelity = {n: c["metrics"]["fidelity"]["mean"] for n, c in ranked.items()}
     assert fidelity["other-examples"] > fidelity["zero-shot"], fidelity
     assert fidelity["other-examples"] > 0.8, fidelity
-    assert live["regressions"] or fidelity["zero-shot"] < 0.8, live
+    # Without examples the base model answers some questions in a sentence or wrongly
+    # ("Germany is the capital of Germany."): cases the baseline passed and it fails.
+    assert live["regressions"], live
+    quality = {n: c["metrics"]["quality"]["mean"] for n, c in ranked.items()}
+    assert quality["zero-shot"] < quality["other-examples"], quality
 
     # The full HTML report: one file, every case and both candidates in it.
     assert report_html.is_file()

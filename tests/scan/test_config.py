@@ -65,7 +65,9 @@ def test_recast_toml_wins_and_search_stops_at_repo_root(make_tree: TreeWriter) -
         ("fail_within = 'soon'\n", "'soon' is not a duration"),
         ("include_docs = 'yes'\n", "include_docs must be a bool"),
         ("colour = true\n", "unknown key 'colour'"),
+        ("exclud = ['x']\n", "unknown key 'exclud' .*Did you mean 'exclude'\\?"),
         ("[platforms]\n'a/*' = 'nowhere'\n", "unknown platform 'nowhere'"),
+        ("[platforms]\n'a/*' = 'bedrok'\n", "Did you mean 'bedrock'\\?"),
         ("fail_on = \n", "not valid TOML"),
     ],
 )

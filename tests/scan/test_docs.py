@@ -81,3 +81,15 @@ def test_example_output_is_real(path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         f"{path.name}: the example output is stale; rerun "
         "`cd docs/examples/scan-demo && recast scan . --as-of 2026-11-28` and paste it"
     )
+
+
+def test_repository_config_is_the_documented_one(docs: str) -> None:
+    """docs/scan.md quotes recast's own [tool.recast]; it must stay the real one."""
+    from recast.scan import read_config_file
+
+    pyproject = README.parent / "pyproject.toml"
+    config = read_config_file(pyproject)
+    assert "tests/**" in config.exclude and "docs/examples/**" in config.exclude
+    quoted = docs.split("recast's own `pyproject.toml` is a real example")[1].split("```")[1]
+    listed = [line.strip().strip('",') for line in quoted.splitlines() if line.startswith('  "')]
+    assert listed == list(config.exclude)

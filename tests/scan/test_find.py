@@ -274,6 +274,10 @@ def test_prefilter_skips_files_without_anchors() -> None:
     assert not has_anchor(b"import os\nprint('hello - world')\n")
     assert has_anchor(b'model = "gpt-4o"')
     assert has_anchor(b"model: o3\n")
+    # bare o-series ids never count in prose, so docs files skip that pass
+    assert has_anchor(b'model = "o1"\n', "python")
+    assert not has_anchor(b'model = "o1"\n', "markdown")
+    assert has_anchor(b"use gpt-4o\n", "markdown")
 
 
 @settings(max_examples=300, deadline=None)

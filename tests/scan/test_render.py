@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -417,14 +418,46 @@ def test_groups_put_the_worst_and_soonest_first() -> None:
     assert len(groups[1].findings) == 2
 
 
-def test_table_lists_every_location() -> None:
+def test_table_lists_locations_by_file() -> None:
     console = Console(width=200, record=True, color_system=None)
     render_table(fixed_result(), console)
     text = console.export_text()
+    lines = text.splitlines()
     for finding in fixed_result().findings:
-        assert f"{finding.path}:{finding.line}:{finding.column}" in text
+        if finding.context in ("code", "config"):
+            marks = [
+                line.split(f"{finding.path}:")[1].split("│")[0].replace(",", " ").split()
+                for line in lines
+                if f"{finding.path}:" in line
+            ]
+            assert any(str(finding.line) in row for row in marks), finding
+    assert "src/app.py:12, 30" in text  # one line per file
     assert "as us.anthropic.claude-3-sonnet-20240229-v1:0" in text
-    assert "2026-07" in text and "215" in text
+    assert "2026-07" in text and "215 days left" in text
+    # a model found only in docs or comments gets a line under the table, not a row
+    assert "Also in docs and comments (1 model" in text
+    assert "unknown: claude-3-sonet-20240229 (1×)" in text
+    assert "7 models in 8 locations" in text
+    # docs and comments are lower severity: counted apart from what to act on
+    assert "5 findings to act on (2 retired, 2 deprecated, 1 legacy), 2 more in docs" in text
+
+
+def test_table_caps_locations_and_never_crops() -> None:
+    base = fixed_result().findings[1]  # src/app.py:50, active gpt-4.1
+    many = [
+        replace(base, path=f"src/mod{i // 10}.py", line=i + 1) for i in range(60)
+    ]  # 6 files, 10 lines each
+    result = replace(fixed_result(), findings=many)
+    wide = Console(width=200, record=True, color_system=None)
+    render_table(result, wide)
+    text = wide.export_text()
+    assert "src/mod0.py:1, 2, 3, 4, 5, 6, +4" in text
+    assert "+20 locations in 2 more files" in text
+    assert "src/mod4.py" not in text
+    narrow = Console(width=80, record=True, color_system=None)
+    render_table(result, narrow)
+    rows = [line for line in narrow.export_text().splitlines() if line[:1] in "┏┃┡│├└"]
+    assert rows and all(len(line) <= 80 and line.rstrip()[-1] in "┓┃┩│┤┘" for line in rows)
 
 
 def test_empty_result_renders_in_every_format() -> None:
@@ -441,7 +474,7 @@ def test_plain_table_cuts_nothing() -> None:
     text = render(fixed_result(), "table")
     assert "…" not in text
     assert "us.anthropic.claude-3-sonnet-20240229-v1:0" in text
-    assert "notebooks/explore, v2.ipynb:41:18 (cell 4:2)" in text  # cells counted from 1
+    assert "notebooks/explore, v2.ipynb:41 (cell 4:2)" in text  # cells counted from 1
 
 
 # --------------------------------------------------------------------------- properties

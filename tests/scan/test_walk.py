@@ -164,6 +164,19 @@ def test_config_exclude_globs(make_tree: TreeWriter, catalog: Catalog) -> None:
     assert [f.path for f in result.findings] == ["a.py"]
 
 
+def test_excluded_folder_named_explicitly_is_scanned(
+    make_tree: TreeWriter, catalog: Catalog
+) -> None:
+    """`cd docs/examples/demo && recast scan .` under a config that excludes docs/examples."""
+    root = make_tree({"a.py": ID, "docs/examples/demo/b.py": ID, "docs/examples/c.py": ID})
+    config = ScanConfig(exclude=("docs/examples/**",), base=str(root))
+    whole = scan([root], as_of=AS_OF, catalog=catalog, config=config, root=root)
+    assert [f.path for f in whole.findings] == ["a.py"]
+    demo = root / "docs" / "examples" / "demo"
+    named = scan([demo], as_of=AS_OF, catalog=catalog, config=config, root=demo)
+    assert [f.path for f in named.findings] == ["b.py"]
+
+
 def test_worker_pool_gives_the_same_result(
     make_tree: TreeWriter, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -922,7 +922,7 @@ def _load_partials(spec: str | Path) -> tuple[list[_Partial], list[SkippedRow], 
     else:
         path, options = split_spec(spec)
     if not path.is_file():
-        raise DatasetError(f"Cases file {str(path)!r} does not exist.")
+        raise DatasetError(f"Cases file {str(path)!r} does not exist; check the --cases path.")
     fmt = detect_format(path, options)
     partials, skipped = _LOADERS[fmt](path, options)
     return partials, skipped, str(path)

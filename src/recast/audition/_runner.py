@@ -48,6 +48,8 @@ from recast.errors import (
 )
 
 if TYPE_CHECKING:
+    import httpx
+
     from recast.providers import CandidateSpec, ChatRequest, ChatResponse, Provider
     from recast.store import AuditionResult, Store
 
@@ -229,6 +231,50 @@ class _Budget:
         self.spent += actual
 
 
+#: Calls in flight per connection pool (see :func:`_http_client`).
+POOL_SHARD = 16
+
+
+def _http_client(concurrency: int, timeout: float) -> httpx.AsyncClient:
+    """An HTTP client whose connections keep ``concurrency`` calls busy at little CPU.
+
+    httpcore's pool does work proportional to (connections x waiting requests) on
+    every request, so one pool serving 128 calls in flight spent most of the
+    runner's CPU on bookkeeping (0.2 of the configured rate in
+    ``bench/audition_speed.py``). Requests are spread round-robin over pools of
+    about :data:`POOL_SHARD` calls each, every pool unbounded (the provider's
+    limiter is what bounds concurrency) and keeping its connections alive, so
+    calls reuse connections instead of reconnecting.
+    """
+    import itertools
+
+    import httpx
+
+    shards = max(1, math.ceil(concurrency / POOL_SHARD))
+    per_shard = math.ceil(max(1, concurrency) / shards)
+    pools = [
+        httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(
+                max_connections=None, max_keepalive_connections=max(20, 2 * per_shard)
+            )
+        )
+        for _ in range(shards)
+    ]
+    turn = itertools.cycle(pools)
+
+    class _Spread(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            return await next(turn).handle_async_request(request)
+
+        async def aclose(self) -> None:
+            for pool in pools:
+                await pool.aclose()
+
+    # Mounted on all:// rather than passed as the transport, so proxies from the
+    # environment (HTTPS_PROXY, NO_PROXY), whose mounts are more specific, still apply.
+    return httpx.AsyncClient(timeout=timeout, mounts={"all://": _Spread()})
+
+
 class _BatchWriter:
     """Save answers in batches from a background task; announce each once durable.
 
@@ -270,14 +316,14 @@ class _BatchWriter:
                 self._cond.notify_all()  # room for waiting workers
             try:
                 await asyncio.to_thread(self._store.save_results, [r for r, _ in self._saving])
-            except BaseException as exc:
+                batch, self._saving = self._saving, []
+                for _, on_durable in batch:
+                    on_durable()
+            except BaseException as exc:  # a failed save or hook: stop the workers too
                 async with self._cond:
                     self._error = exc
                     self._cond.notify_all()
                 raise
-            batch, self._saving = self._saving, []
-            for _, on_durable in batch:
-                on_durable()
 
     @property
     def failed(self) -> bool:
@@ -330,7 +376,6 @@ async def run_candidates(
     ``budget_usd`` (results so far stay in the store) and
     :class:`ProviderRejected` at once on an authentication failure.
     """
-    import httpx
 
     from recast.providers import Limits, ResponseCache, build_provider
     from recast.store import AuditionResult
@@ -387,7 +432,7 @@ async def run_candidates(
     auth_failure: list[BaseException] = []
     writer = _BatchWriter(store, limit=max(1, concurrency))
     try:
-        async with httpx.AsyncClient(timeout=timeout) as http:
+        async with _http_client(concurrency, timeout) as http:
             built: dict[str, Provider] = {}
             for spec in specs:
                 if providers and spec.name in providers:
@@ -498,10 +543,11 @@ async def run_candidates(
                 "--budget to finish (answered cases are not paid again)."
             )
     except BaseException:
-        # The original error is what the user must see; a store that cannot take
-        # the salvaged answers now will not take the status either.
+        # The original error is what the user must see, even when the store
+        # cannot take the salvaged answers or the status now.
         with contextlib.suppress(StoreError):
             writer.salvage()
+        with contextlib.suppress(StoreError):
             store.set_run_status(run.id, "interrupted")
         raise
     finally:

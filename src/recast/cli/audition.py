@@ -12,6 +12,17 @@ import typer
 
 from recast.cli._common import EXIT_ERROR, EXIT_FINDINGS, emit_json, fail, handle_errors
 
+#: Shown after the options in `recast audition --help` (registered by cli/main.py).
+EPILOG = (
+    "Example:\n\n"
+    "    recast audition --demo\n\n"
+    "    recast audition --cases answers/gpt-4-0314.jsonl "
+    "--candidate gpt-4-0613=replay:answers/gpt-4-0613.jsonl "
+    "--candidate openai:gpt-4.1 --budget 2 --html report.html\n\n"
+    "    recast audition --from-store --store postgresql://gw@db/recast "
+    "--candidate anthropic:claude-sonnet-4-5 --json"
+)
+
 
 def audition_command(
     cases: list[str] = typer.Option(
@@ -87,14 +98,6 @@ def audition_command(
     Fidelity (content, style, structure, refusals) is measured against the
     baseline responses in the cases; quality against references when present.
     Every mean has a 95% bootstrap interval; regressions are listed.
-
-    Example:
-
-        recast audition --cases answers/gpt-4-0314.jsonl \\
-            --candidate gpt-4-0613=replay:answers/gpt-4-0613.jsonl \\
-            --candidate openai:gpt-4.1 --budget 2 --html report.html
-
-        recast audition --demo
     """
     from rich.console import Console
 

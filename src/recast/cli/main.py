@@ -56,7 +56,7 @@ def _register() -> None:
         app.add_typer(getattr(module, attribute), name=name)
     for module_name, attribute, name in VERB_COMMANDS:
         module = importlib.import_module(f"recast.cli.{module_name}")
-        app.command(name=name)(getattr(module, attribute))
+        app.command(name=name, epilog=getattr(module, "EPILOG", None))(getattr(module, attribute))
 
 
 _register()

@@ -19,6 +19,17 @@ if TYPE_CHECKING:
 
 FORMATS = ("table", "text", "json", "sarif", "github", "markdown")
 FAIL_ON = ("retired", "deprecated", "legacy", "unknown")
+#: Shown after the options, so `recast scan --help` ends with examples.
+EPILOG = "Example:\n\n" + "\n\n".join(
+    f"    {command}"
+    for command in (
+        "recast scan .",
+        "recast scan src --format sarif --output recast.sarif --fail-on deprecated",
+        "recast scan . --fix  # a dry run: prints the diff",
+        "recast scan . --fix --write --replace gpt-4-0613=gpt-4.1",
+        "recast scan --explain RC101",
+    )
+)
 
 
 def scan_command(
@@ -89,14 +100,8 @@ def scan_command(
     Reads Python, JS/TS, Go, Java/Kotlin, Ruby, C#, Rust, shell, JSON, YAML, TOML, INI, .env,
     Dockerfiles, CI files, Terraform, notebooks and Markdown/RST. Exit code: 0 clean,
     1 findings at or above --fail-on / --fail-within, 2 usage or config error.
-
-    Example:
-
-        recast scan .
-
-        recast scan src --format sarif --output recast.sarif --fail-on deprecated
-
-        recast scan . --fix --write --replace gpt-4-0613=gpt-4.1
+    Settings (excludes, platform hints, thresholds): the tool.recast table of pyproject.toml,
+    or recast.toml.
     """
     with handle_errors():
         if explain is not None:

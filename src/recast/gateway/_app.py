@@ -779,6 +779,8 @@ class Gateway:
                     try:
                         chunk = await response.next_chunk()
                     except (UpstreamTimeout, UpstreamProtocolError) as exc:
+                        if watcher.done() and _stream_complete(tail):
+                            break  # the client left after the last event: nothing lost
                         error = (
                             "client disconnected"
                             if watcher.done()
@@ -801,7 +803,8 @@ class Gateway:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     if watcher.done():
                         response.aclose()
-                        error = "client disconnected"
+                        if not _stream_complete(tail):
+                            error = "client disconnected"
                         break
                 if error is None or not watcher.done():
                     await send({"type": "http.response.body", "body": b""})
@@ -1249,6 +1252,16 @@ def _clean(text: str, upstream: UpstreamConfig) -> str:
     pool_host = upstream.base_url.split("//", 1)[-1].split("/", 1)[0]
     host = pool_host.rsplit(":", 1)[0]
     return text.replace(pool_host, upstream.name).replace(host, upstream.name)
+
+
+def _stream_complete(tail: bytes) -> bool:
+    """Whether a relayed stream's last event was sent (OpenAI ``[DONE]``, Anthropic stop).
+
+    A client (the ``openai`` SDK) closes its connection as soon as it reads that event,
+    often before the upstream's end of body arrives; that exchange is whole, not cut off.
+    """
+    end = tail.rstrip()
+    return end.endswith(b"data: [DONE]") or b"event: message_stop" in end[-400:]
 
 
 async def _watch_disconnect(receive: Receive, response: UpstreamResponse) -> None:

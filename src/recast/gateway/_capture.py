@@ -9,6 +9,7 @@ redactor runs in the writer thread, so keys and configured PII never reach the d
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -17,6 +18,22 @@ from recast.gateway._assemble import Usage, assemble_stream, parse_json, quick_u
 from recast.gateway._config import CaptureConfig
 from recast.gateway._prices import Prices as _Prices
 from recast.store import CapturedExchange, CaptureWriter, GatewayKey, Redactor, Store, open_store
+from recast.store._redact import RawJson
+
+
+def _body(body: bytes) -> Any:
+    """A JSON body decoded, kept with its text (a :class:`RawJson`) so it is serialised once.
+
+    Not JSON: its text, as :func:`~recast.gateway._assemble.parse_json` gives it.
+    """
+    try:
+        text = body.decode("utf-8")
+        value = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return parse_json(body)
+    if isinstance(value, (dict, list)):
+        return RawJson(text, value)
+    return value
 
 
 def build_redactor(config: CaptureConfig) -> Redactor:
@@ -33,15 +50,16 @@ def to_captured(exchange: Exchange, prices: _Prices | None = None) -> CapturedEx
         if exchange.stream:
             response, usage = assemble_stream(body)
         else:
-            response = parse_json(body)
-            usage = usage_of(response) if isinstance(response, dict) else quick_usage(body)
+            response = _body(body)
+            value = response.value if type(response) is RawJson else response
+            usage = usage_of(value) if isinstance(value, dict) else quick_usage(body)
     detail: dict[str, Any] = dict(exchange.route_detail)
     if exchange.truncated:
         detail["truncated"] = True
     cost = prices.cost(exchange.served_model, usage) if prices and exchange.status < 400 else None
     request = exchange.request
     if request is None:
-        request = parse_json(exchange.request_body)
+        request = _body(exchange.request_body)
     return CapturedExchange(
         id=exchange.id,
         requested_model=exchange.requested_model,

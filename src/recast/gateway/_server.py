@@ -14,11 +14,13 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from recast.errors import ConfigError
 from recast.gateway._app import Gateway
 from recast.gateway._config import GatewayConfig, load_config
 from recast.gateway._metrics import Gauge
@@ -28,6 +30,37 @@ log = logging.getLogger("recast.gateway")
 _ENV_CONFIG = "RECAST_GATEWAY_CONFIG"
 _ENV_STORE = "RECAST_GATEWAY_STORE"
 _ENV_NO_CAPTURE = "RECAST_GATEWAY_NO_CAPTURE"
+_ENV_LAST_GOOD = "RECAST_GATEWAY_LAST_GOOD"
+
+
+def _load(path: Path, last_good: Path | None) -> GatewayConfig:
+    """Load ``path``; if it is broken and a last good copy exists, log why and use that.
+
+    With several workers, uvicorn answers SIGHUP by restarting them: a broken file must not
+    take them down, so each worker falls back to the last config that validated.
+    """
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        if last_good is None or not last_good.exists():
+            raise
+        log.error(
+            "config reload failed; keeping the running config",
+            extra={"fields": {"event": "reload_failed", "error": str(exc)}},
+        )
+        return load_config(last_good)
+    if last_good is not None:
+        _save_last_good(path, last_good)
+    return config
+
+
+def _save_last_good(path: Path, last_good: Path) -> None:
+    tmp = last_good.with_name(f".{last_good.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(path.read_bytes())
+        os.replace(tmp, last_good)
+    except OSError as exc:
+        log.warning("could not keep a copy of the last good config: %s", exc)
 
 
 class JsonFormatter(logging.Formatter):
@@ -85,6 +118,7 @@ class Runtime:
         store_url: str | None = None,
         capture: bool = True,
         watch: bool = True,
+        last_good: Path | None = None,
     ) -> None:
         from recast.gateway._capture import StoreKeys, build_redactor
         from recast.gateway._capture_proc import ProcessCapture
@@ -92,7 +126,8 @@ class Runtime:
         from recast.store import Store, open_store
 
         self.config_path = config_path
-        config = load_config(config_path)
+        self.last_good = last_good
+        config = _load(config_path, last_good)
         url = store_url or config.capture.store
         capturing = capture and config.capture.enabled
         #: The store, for keys and the dashboard; captures are written by a separate process.
@@ -141,6 +176,8 @@ class Runtime:
         """Reread the config file; keep the running config (and log why) if it is broken."""
         try:
             config = load_config(self.config_path)
+            if self.last_good is not None:
+                _save_last_good(self.config_path, self.last_good)
         except Exception as exc:
             log.error(
                 "config reload failed; keeping the running config",
@@ -198,6 +235,7 @@ def app_from_env() -> Gateway:
         os.environ.get(_ENV_STORE) or None,
         capture=not os.environ.get(_ENV_NO_CAPTURE),
         watch=os.environ.get("RECAST_GATEWAY_WATCH", "1") == "1",
+        last_good=Path(os.environ[_ENV_LAST_GOOD]) if os.environ.get(_ENV_LAST_GOOD) else None,
     )
     return runtime.gateway
 
@@ -214,6 +252,10 @@ def serve(options: ServeOptions) -> None:
     load_config(options.config_path)  # fail fast, with the field path, before forking
     setup_logging(options.log_level)
     os.environ[_ENV_CONFIG] = str(options.config_path.resolve())
+    if options.workers > 1:
+        snapshot = Path(tempfile.mkdtemp(prefix="recast-gateway-")) / "last-good.yaml"
+        _save_last_good(options.config_path, snapshot)
+        os.environ[_ENV_LAST_GOOD] = str(snapshot)
     if options.store_url:
         os.environ[_ENV_STORE] = options.store_url
     if not options.capture:

@@ -97,7 +97,10 @@ class ResponseCache:
                     "SELECT response_json FROM responses WHERE key = ?", (key,)
                 ).fetchone()
         except sqlite3.Error as exc:
-            raise StoreError(f"Cannot read the response cache {str(self.path)!r}: {exc}") from exc
+            raise StoreError(
+                f"Cannot read the response cache {str(self.path)!r}: {exc}. It only "
+                "holds answers already paid for: delete it, or run with --no-cache."
+            ) from exc
         if row is None:
             self.misses += 1
             return None
@@ -122,7 +125,10 @@ class ResponseCache:
                     (cache_key(identity, request), identity, request.model, payload, now),
                 )
         except sqlite3.Error as exc:
-            raise StoreError(f"Cannot write the response cache {str(self.path)!r}: {exc}") from exc
+            raise StoreError(
+                f"Cannot write the response cache {str(self.path)!r}: {exc}. It only "
+                "holds answers already paid for: delete it, or run with --no-cache."
+            ) from exc
 
     def clear(self) -> int:
         """Delete every entry; return how many there were."""

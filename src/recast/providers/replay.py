@@ -202,7 +202,10 @@ class ReplayProvider:
         """
         file = Path(path)
         if not file.is_file():
-            raise DatasetError(f"Replay file {str(file)!r} does not exist.")
+            raise DatasetError(
+                f"Replay file {str(file)!r} does not exist. Give the path of a recorded "
+                "answers file after replay: (JSONL, JSON or CSV)."
+            )
         answers: dict[str, ChatResponse] = {}
         skipped: list[str] = []
         try:
@@ -229,7 +232,10 @@ class ReplayProvider:
                     if key:
                         answers.setdefault(key, answer)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
-            raise DatasetError(f"Replay file {str(file)!r} could not be read: {exc}") from exc
+            raise DatasetError(
+                f"Replay file {str(file)!r} could not be read: {exc}. Save it as UTF-8 "
+                "JSONL, a JSON list or CSV."
+            ) from exc
         if not answers:
             detail = f" First problem: {skipped[0]}." if skipped else ""
             raise DatasetError(f"Replay file {str(file)!r} holds no usable answers.{detail}")

@@ -30,6 +30,7 @@ import fnmatch
 import os
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,9 +98,18 @@ def check_platform(name: str, where: str) -> str:
 
     if name not in PLATFORMS:
         raise ConfigError(
-            f"{where}: unknown platform {name!r}. Known platforms: {', '.join(PLATFORMS)}."
+            f"{where}: unknown platform {name!r}.{_did_you_mean(name, PLATFORMS)} "
+            f"Known platforms: {', '.join(PLATFORMS)}."
         )
     return name
+
+
+def _did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """`` Did you mean 'bedrock'?`` for a near miss, else an empty string."""
+    import difflib
+
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def check_fail_on(value: str, where: str = "fail_on") -> str:
@@ -132,8 +142,8 @@ def config_from_table(table: dict[str, Any], source: str, base: str) -> ScanConf
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise ConfigError(
-            f"{source}: unknown key {unknown[0]!r} in [tool.recast]. "
-            f"Known keys: {', '.join(sorted(_KEYS))}."
+            f"{source}: unknown key {unknown[0]!r} in [tool.recast]."
+            f"{_did_you_mean(unknown[0], sorted(_KEYS))} Known keys: {', '.join(sorted(_KEYS))}."
         )
     values: dict[str, Any] = {"source": source, "base": base}
     if "exclude" in table:

@@ -444,42 +444,18 @@ def _table(
     return jump, compiled
 
 
-def _one_pass(
-    rules: dict[str, list[tuple[str, str, int]]],
-) -> tuple[re.Pattern[str], tuple[str, ...]]:
-    """The same lexer as one alternation, for rule sets whose every pattern starts with its
-    own literal character: the regex engine then skips to those characters by itself and
-    ``finditer`` does the loop in C, which is what matters on files with many strings.
-    Returns the pattern and the group of each alternative (by ``match.lastindex``)."""
-    branches = []
-    groups = []
-    for char, items in rules.items():
-        for pattern, group, flags in items:
-            assert pattern.lstrip("\\").startswith(char), pattern
-            inline = ("s" if flags & re.S else "") + ("m" if flags & re.M else "")
-            body = f"(?{inline}:{pattern})" if inline else pattern
-            branches.append(f"({body})")
-            groups.append(group)
-    return re.compile("|".join(branches)), ("",) + tuple(groups)
-
-
 _S, _M = re.S, re.M
-_PYTHON_RULES = {
+_PYTHON_RULES: dict[str, list[tuple[str, str, int]]] = {
     "#": [(r"\#[^\n]*", "c", 0)],
     '"': [(_TRIPLE_D, "t", _S), (_STR_D, "s", 0)],
     "'": [(_TRIPLE_S, "t", _S), (_STR_S, "s", 0)],
 }
-_CLIKE_RULES = {
+_CLIKE_RULES: dict[str, list[tuple[str, str, int]]] = {
     "/": [(r"//[^\n]*|/\*.*?\*/", "c", _S)],
     '"': [(_TRIPLE_D, "s", _S), (_STR_D, "s", 0)],
     "'": [(_STR_S, "s", 0)],
     "`": [(_STR_B, "s", _S)],
     "@": [("@" + _STR_D, "s", 0)],
-}
-#: One-pass lexers for the common languages (see :func:`_one_pass`).
-_ONE_PASS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
-    "python": _one_pass(_PYTHON_RULES),
-    "clike": _one_pass(_CLIKE_RULES),
 }
 _LEXERS: dict[str, tuple[re.Pattern[str], dict[str, list[_Rule]]]] = {
     "python": _table(_PYTHON_RULES),
@@ -555,17 +531,6 @@ def _regions(
     if regions is None:
         regions = _Regions(text)
     starts, ends, groups = regions.starts, regions.ends, regions.groups
-    one_pass = _ONE_PASS.get(kind)
-    if one_pass is not None:
-        pattern, names = one_pass
-        for match in pattern.finditer(text, start_at):
-            start = match.start()
-            if start > until:
-                break
-            starts.append(start)
-            ends.append(match.end())
-            groups.append(names[match.lastindex or 0])
-        return regions
     lexer = _LEXERS.get(kind)
     if lexer is None:
         return regions
@@ -801,6 +766,7 @@ class _Lines:
         self.text = text
         self._starts: list[int] | None = None
         self._count = 0
+        self._last = (0, 1)  # (position, its line): lookups mostly come in file order
 
     def locate(self, pos: int) -> tuple[int, int]:
         self._count += 1
@@ -809,7 +775,9 @@ class _Lines:
         if self._starts is not None:
             index = bisect.bisect_right(self._starts, pos) - 1
             return index + 1, pos - self._starts[index] + 1
-        line = self.text.count("\n", 0, pos) + 1
+        last_pos, last_line = self._last if pos >= self._last[0] else (0, 1)
+        line = last_line + self.text.count("\n", last_pos, pos)
+        self._last = (pos, line)
         return line, pos - (self.text.rfind("\n", 0, pos) + 1) + 1
 
     def line_text(self, pos: int, window: int = 240) -> str:
@@ -964,6 +932,17 @@ class NotebookError(ValueError):
     """A notebook that is not valid JSON or not shaped like one."""
 
 
+def _after_item(text: str, pos: int, close: str) -> tuple[int, bool]:
+    """Past an object member or array item: ``(after the ',', False)`` when more follow,
+    ``(after the closing bracket, True)`` at the end."""
+    pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+    if text.startswith(",", pos):
+        return pos + 1, False
+    if text.startswith(close, pos):
+        return pos + 1, True
+    raise NotebookError(f"expected ',' or {close!r} at offset {pos}")
+
+
 def _parse_json(text: str, pos: int = 0, depth: int = 0) -> tuple[Any, int]:
     if depth > 200:
         raise NotebookError("nested too deeply")
@@ -990,13 +969,9 @@ def _parse_json(text: str, pos: int = 0, depth: int = 0) -> tuple[Any, int]:
             if not text.startswith(":", pos):
                 raise NotebookError(f"expected ':' at offset {pos}")
             obj[key], pos = _parse_json(text, pos + 1, depth + 1)
-            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-            if text.startswith(",", pos):
-                pos += 1
-                continue
-            if text.startswith("}", pos):
-                return obj, pos + 1
-            raise NotebookError(f"expected ',' or '}}' at offset {pos}")
+            pos, done = _after_item(text, pos, "}")
+            if done:
+                return obj, pos
     if char == "[":
         items: list[Any] = []
         pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
@@ -1005,13 +980,9 @@ def _parse_json(text: str, pos: int = 0, depth: int = 0) -> tuple[Any, int]:
         while True:
             item, pos = _parse_json(text, pos, depth + 1)
             items.append(item)
-            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
-            if text.startswith(",", pos):
-                pos += 1
-                continue
-            if text.startswith("]", pos):
-                return items, pos + 1
-            raise NotebookError(f"expected ',' or ']' at offset {pos}")
+            pos, done = _after_item(text, pos, "]")
+            if done:
+                return items, pos
     for literal, value in (("true", True), ("false", False), ("null", None)):
         if text.startswith(literal, pos):
             return value, pos + len(literal)

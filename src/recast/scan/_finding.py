@@ -10,7 +10,7 @@ CHANGELOG for reporters (from the scan core engineer):
   ``--fix``; ``None`` when no safe fix), ``replacements`` (every replacement named, for an
   ambiguous one), ``replacement_platform_id`` (the replacement's id on the finding's platform),
   ``platform_reason`` (how the platform was chosen: ``form``, ``hint``, ``context``, ``home``,
-  ``only``), ``fails`` (True when the finding is at or above the scan's ``--fail-on`` /
+  ``only``, ``first``), ``fails`` (True when the finding is at or above the scan's ``--fail-on`` /
   ``--fail-within`` threshold; comments and docs never fail).
 - For notebook findings ``line_text`` is the line inside the cell (as a person reads it), while
   ``line``/``column``/``end_column`` stay positions in the raw ``.ipynb`` file. ``text`` is the

@@ -65,7 +65,8 @@ UNKNOWN_SHAPE = re.compile(
     rf"|(?:llama|qwen|gemma)\d[\d.]*(?:-{_SEGMENT})+"
     rf"|(?:{_FAMILY})-(?:{_WORDS})(?:-{_WORDS})*-{_DATE4}"
     r"|gemini-(?:pro|ultra)(?:-vision)?(?:-latest)?"
-    r"|(?:text|chat|code)-(?:bison|unicorn|gecko)(?:-32k)?|textembedding-gecko(?:-multilingual)?"
+    r"|(?:text|chat|code)-(?:bison|unicorn|gecko)(?:-32k)?"
+    r"|textembedding-gecko(?:-multilingual)?"  # recast: ignore (a pattern, not a dependency)
     rf"|(?:{_FAMILY})-(?:[a-z0-9.]+-)*{_DATE}"
     rf"|claude-(?:\d[\d.-]*-)?(?:opus|sonnet|haiku|instant)(?:-\d[\d.]*)*(?:-latest|-{_DATE})?"
     rf"|o\d(?:-(?:mini|pro|preview|{_DATE}))+"

@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from recast.scan._finding import Finding, ScanResult
+from recast.scan._finding import STATUS_ORDER, Finding, ScanResult
 from recast.scan._rules import RULES, Rule, rule_for
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 #: Version of the ``--format json`` document. Bump when a key is renamed or removed.
 JSON_SCHEMA_VERSION = 1
@@ -611,7 +612,8 @@ def _shown_root(root: str) -> str:
 
 
 def render_table(result: ScanResult, console: Console, *, show_active: bool = True) -> None:
-    """Print the findings as a Rich table grouped by model, then a one-line summary."""
+    """Print the findings as a Rich table grouped by model (models named only in docs and
+    comments get one line per status under it instead of rows), then a one-line summary."""
     from rich.table import Table
     from rich.text import Text
 
@@ -623,50 +625,129 @@ def render_table(result: ScanResult, console: Console, *, show_active: bool = Tr
             f"(as of {result.as_of.isoformat()})."
         )
         return
-    groups = group_by_model(findings)
+    all_groups = group_by_model(findings)
+    groups = [g for g in all_groups if not _quiet(g.findings)]
+    only_mentioned = [g for g in all_groups if _quiet(g.findings)]
     table = Table(
         title=f"Models in {_shown_root(result.root)} as of {result.as_of.isoformat()}",
         title_justify="left",
         show_lines=True,
     )
+    # Rich crops a table whose longest words do not fit; capping the three free columns
+    # (which fold long ids and paths) keeps every border on screen at any width.
+    free = max(console.width - 39, 40)  # minus borders, padding, status and shutdown
+    model_width, replacement_width = free * 3 // 10, free // 4
     table.add_column("status", no_wrap=True)
-    table.add_column("model", overflow="fold")
-    table.add_column("platform", no_wrap=True)
+    table.add_column("model · platform", overflow="fold", max_width=model_width)
     table.add_column("shutdown", no_wrap=True)
-    table.add_column("days left", justify="right", no_wrap=True)
-    table.add_column("replacement", overflow="fold")
-    table.add_column("locations", overflow="fold")
+    table.add_column("replacement", overflow="fold", max_width=replacement_width)
+    table.add_column("locations", overflow="fold", max_width=free - model_width - replacement_width)
     for group in groups:
         model = Text(group.model)
+        if group.platform:
+            model.append(f" · {group.platform}", style="dim")
         if group.written:
             model.append("\nas " + ", ".join(group.written), style="dim")
-        locations = Text()
-        for i, finding in enumerate(group.findings):
-            if i:
-                locations.append("\n")
-            quiet = finding.context in ("comment", "docs")
-            locations.append(_location(finding, result.root), style="dim" if quiet else "")
+        shutdown = Text(group.shutdown)
+        if group.days:
+            days = "past" if group.days == "past" else f"{_n(int(group.days), 'day')} left"
+            shutdown.append(f"\n{days}", style="dim")
         table.add_row(
             Text(group.status, style=_STATUS_STYLE.get(group.status, "")),
             model,
-            group.platform or "",
-            group.shutdown,
-            group.days,
+            shutdown,
             group.replacement_text,
-            locations,
+            _table_locations(group.findings, result.root),
         )
-    console.print(table)
+    if groups:
+        console.print(table)
+    if only_mentioned:
+        # Docs and comments are lower severity: one line per status, not a row per model.
+        console.print(
+            f"{'Also' if groups else 'Only'} in docs and comments "
+            f"({_n(len(only_mentioned), 'model')}; --format text lists every location):"
+        )
+        for status in STATUS_ORDER:
+            names = [g for g in only_mentioned if g.status == status]
+            if names:
+                line = Text(f"  {status}: ", style=_STATUS_STYLE.get(status, ""))
+                shown = ", ".join(_mention(g) for g in names[:TABLE_MENTIONS])
+                if len(names) > TABLE_MENTIONS:
+                    shown += f", +{len(names) - TABLE_MENTIONS} more"
+                line.append(shown, style="dim")
+                console.print(line)
     if problems:
-        summary = f"{_n(len(problems), 'finding')} to act on ({_summary_phrase(problems)})"
+        loud = [f for f in problems if f.context not in ("comment", "docs")]
+        quiet = len(problems) - len(loud)
+        if loud:
+            summary = f"{_n(len(loud), 'finding')} to act on ({_summary_phrase(loud)})"
+            if quiet:
+                summary += f", {quiet} more in docs and comments"
+        else:
+            summary = f"{_n(quiet, 'finding')} in docs and comments ({_summary_phrase(problems)})"
     else:
         summary = "No retired, deprecated, legacy or unknown models"
     console.print(
-        f"{summary}; {_n(len(groups), 'model')} in {_n(len(findings), 'location')}, "
+        f"{summary}; {_n(len(all_groups), 'model')} in {_n(len(findings), 'location')}, "
         f"{_n(result.files_scanned, 'file')} scanned."
     )
     if result.skipped:
         skipped = _n(len(result.skipped), "file")
         console.print(f"{skipped} skipped (--verbose lists them).", style="dim")
+
+
+#: The table shows at most this many files per model and lines per file; `--format text`
+#: (and json, sarif, ...) list every location.
+TABLE_FILES = 4
+TABLE_LINES = 6
+#: Models named per status in the docs-and-comments lines under the table.
+TABLE_MENTIONS = 8
+
+
+def _table_locations(findings: Sequence[Finding], root: str) -> Text:
+    """One line per file, ``path:12, 40 (docs)``: code and config first, docs and comments
+    (lower severity) dimmed after them; capped at :data:`TABLE_FILES` files."""
+    from rich.text import Text
+
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+
+    paths = sorted(by_path, key=lambda p: _quiet(by_path[p]))  # stable: keeps file order
+    text = Text()
+    for i, path in enumerate(paths[:TABLE_FILES]):
+        items = by_path[path]
+        marks = [_line_mark(f) for f in items[:TABLE_LINES]]
+        if len(items) > TABLE_LINES:
+            marks.append(f"+{len(items) - TABLE_LINES}")
+        contexts = sorted({f.context for f in items if f.context in ("comment", "docs")})
+        line = f"{_posix(path, root)}:{', '.join(marks)}"
+        if _quiet(items):
+            line += f" ({', '.join(contexts)})"
+        text.append(("\n" if i else "") + line, style="dim" if _quiet(items) else "")
+    hidden = paths[TABLE_FILES:]
+    if hidden:
+        more = sum(len(by_path[p]) for p in hidden)
+        text.append(f"\n+{_n(more, 'location')} in {_n(len(hidden), 'more file')}", style="dim")
+    return text
+
+
+def _quiet(findings: Sequence[Finding]) -> bool:
+    """Every finding is in docs or comments (lower severity)."""
+    return all(f.context in ("comment", "docs") for f in findings)
+
+
+def _mention(group: ModelGroup) -> str:
+    """``gpt-4-32k (openai, 3×)`` for the docs-and-comments summary under the table."""
+    where = f"{group.platform}, " if group.platform else ""
+    return f"{group.model} ({where}{len(group.findings)}×)"
+
+
+def _line_mark(finding: Finding) -> str:
+    """A line number, with the notebook cell when there is one."""
+    if finding.cell is not None:
+        return f"{finding.line} (cell {finding.cell + 1}:{finding.cell_line})"
+    return str(finding.line)
 
 
 def _render_table_text(result: ScanResult, show_active: bool, width: int | None) -> str:

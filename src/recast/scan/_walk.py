@@ -262,7 +262,9 @@ def iter_walk(
             yield WalkItem(start, display_path(start, root), size, explicit=True)
             continue
         specs: list[_Spec] = []
-        if exclude_spec is not None:
+        # A folder named explicitly is scanned even when an exclude covers it (as with
+        # ignore files below): `cd docs/examples/demo && recast scan .` means that folder.
+        if exclude_spec is not None and not _ignored([exclude_spec], start, True):
             specs.append(exclude_spec)
         if options.use_ignore_files:
             above = _ancestor_specs(start)

@@ -116,6 +116,24 @@ def _has_marker(text: str) -> bool:
     return False
 
 
+class RawJson(str):
+    """JSON text exactly as it arrived, with its decoded ``value``: serialised once.
+
+    The gateway's capture process parses each body anyway (to validate it and read
+    usage); handing the store the original text as well spares it a second
+    serialisation. :meth:`Redactor.json_text` stores the text itself when nothing in
+    it can need redaction and otherwise redacts ``value`` as usual. Only build one
+    from text that ``json.loads`` turned into ``value``.
+    """
+
+    value: JsonValue
+
+    def __new__(cls, text: str, value: JsonValue) -> RawJson:
+        self = super().__new__(cls, text)
+        self.value = value
+        return self
+
+
 def _dumps(value: JsonValue) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
@@ -192,12 +210,29 @@ class Redactor:
 
         When nothing in it can match, the value itself is returned, not a copy.
         """
+        if type(value) is RawJson:
+            value = value.value
         if isinstance(value, (Mapping, list, tuple)) and not self._needs_walk(value, None):
             return value
         return self._walk(value)
 
     def json_text(self, value: JsonValue) -> str:
-        """Return the redacted value serialised as compact JSON (what the store writes)."""
+        """Return the redacted value serialised as compact JSON (what the store writes).
+
+        A :class:`RawJson` is stored as the text it came as when nothing in it can
+        need redaction (no configured patterns, no secret marker in the text, no
+        sensitive field name in the decoded value), without serialising it again.
+        """
+        if type(value) is RawJson:
+            text = str(value)
+            value = value.value
+            if not isinstance(value, (Mapping, list, tuple)):
+                return _dumps(self._walk(value))
+            # A \u escape could spell a secret's marker characters: check decoded text.
+            check = _dumps(value) if "\\u" in text else text
+            if self._needs_walk(value, check):
+                return _dumps(self._walk(value))
+            return text
         text = _dumps(value)
         if isinstance(value, (Mapping, list, tuple)) and not self._needs_walk(value, text):
             return text
