@@ -260,6 +260,7 @@ class Gateway:
         self.capture = capture
         self.keys = keys
         self.metrics = metrics or Metrics()
+        self.metrics.know_models(self.model_ids())
         self.today = today
         self.ui = ui
         self.stats = Stats()
@@ -308,6 +309,7 @@ class Gateway:
         """Use ``config`` for new requests; requests under way finish with the old one."""
         old = self.state
         self.state = GatewayState(config)
+        self.metrics.know_models(self.model_ids())
         self._logged.clear()
         self.prices = Prices()
         loop = asyncio.get_event_loop()
@@ -454,7 +456,7 @@ class Gateway:
                     anthropic,
                     extra,
                 )
-                self.metrics.requests.inc((model, "", "block", "410"))
+                self.metrics.requests.inc((self.metrics.model(model), "", "block", "410"))
                 self._capture_simple(
                     path,
                     model,
@@ -669,8 +671,8 @@ class Gateway:
                 send, status, message, "upstream_error", code, anthropic, extra_headers
             )
             elapsed = time.perf_counter() - started
-            metrics.requests.inc((model, served, route, str(status)))
-            metrics.latency.observe((served,), elapsed)
+            metrics.requests.inc((metrics.model(model), metrics.model(served), route, str(status)))
+            metrics.latency.observe((metrics.model(served),), elapsed)
             if capture_on:
                 self._offer(
                     Exchange(
@@ -703,8 +705,10 @@ class Gateway:
             )
             await send({"type": "http.response.body", "body": err_body})
             elapsed = time.perf_counter() - started
-            metrics.requests.inc((model, served, route, str(response.status)))
-            metrics.latency.observe((served,), elapsed)
+            metrics.requests.inc(
+                (metrics.model(model), metrics.model(served), route, str(response.status))
+            )
+            metrics.latency.observe((metrics.model(served),), elapsed)
             if capture_on:
                 self._offer(
                     Exchange(
@@ -754,7 +758,9 @@ class Gateway:
                     anthropic,
                     extra_headers,
                 )
-                metrics.requests.inc((model, served, route, str(err_status)))
+                metrics.requests.inc(
+                    (metrics.model(model), metrics.model(served), route, str(err_status))
+                )
                 return
             out_headers.append((b"content-length", str(len(data)).encode()))
             await send(
@@ -815,19 +821,19 @@ class Gateway:
             captured = b"".join(parts)
         elapsed = time.perf_counter() - started
         status = response.status
-        metrics.requests.inc((model, served, route, str(status)))
-        metrics.latency.observe((served,), elapsed)
+        metrics.requests.inc((metrics.model(model), metrics.model(served), route, str(status)))
+        metrics.latency.observe((metrics.model(served),), elapsed)
         if ttft is not None:
-            metrics.ttft.observe((served,), ttft)
+            metrics.ttft.observe((metrics.model(served),), ttft)
         self.stats.served[served] = self.stats.served.get(served, 0) + 1
         usage = quick_usage(tail if is_stream else data)
         if usage.input_tokens:
-            metrics.tokens.inc((served, "input"), usage.input_tokens)
+            metrics.tokens.inc((metrics.model(served), "input"), usage.input_tokens)
         if usage.output_tokens:
-            metrics.tokens.inc((served, "output"), usage.output_tokens)
+            metrics.tokens.inc((metrics.model(served), "output"), usage.output_tokens)
             cost = self.prices.cost(served, usage)
             if cost:
-                metrics.cost.inc((served,), cost)
+                metrics.cost.inc((metrics.model(served),), cost)
         if capture_on:
             self._offer(
                 Exchange(
@@ -926,7 +932,7 @@ class Gateway:
         key_info: KeyInfo | None,
     ) -> None:
         if self._shadow_in_flight >= self.config.shadow.max_in_flight:
-            self.metrics.shadow.inc((candidate, "skipped"))
+            self.metrics.shadow.inc((self.metrics.model(candidate), "skipped"))
             return
         self._shadow_in_flight += 1
         task = asyncio.get_event_loop().create_task(
@@ -981,7 +987,7 @@ class Gateway:
         finally:
             self._shadow_in_flight -= 1
             outcome = "ok" if error is None and 0 < status < 400 else "error"
-            self.metrics.shadow.inc((candidate, outcome))
+            self.metrics.shadow.inc((self.metrics.model(candidate), outcome))
             if self.capture is not None:
                 self._offer(
                     Exchange(

@@ -113,10 +113,23 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-class Metrics:
-    """Every metric the gateway exposes."""
+#: Distinct model names used as label values before the rest fold into ``other``.
+MAX_MODEL_LABELS = 100
 
-    def __init__(self) -> None:
+
+class Metrics:
+    """Every metric the gateway exposes.
+
+    Model labels are capped: a catch-all upstream lets clients name any model, so
+    after ``max_model_labels`` distinct names (configured models always count as
+    known, see :meth:`know_models`) further names are reported as ``other``.
+    """
+
+    def __init__(self, max_model_labels: int = MAX_MODEL_LABELS) -> None:
+        self.max_model_labels = max_model_labels
+        self._labels: set[str] = set()
+        self._known: frozenset[str] = frozenset()
+        self._unknown_labels = 0
         self.requests = Counter(
             "recast_requests_total",
             "Requests answered, by requested model, served model, route and status.",
@@ -159,6 +172,23 @@ class Metrics:
             "recast_rejected_total", "Requests refused before routing, by reason.", ("reason",)
         )
         self.gauges: list[Gauge] = []
+
+    def know_models(self, models: Iterable[str]) -> None:
+        """Model names that are always their own label (the configured ones)."""
+        self._known = frozenset(models)
+
+    def model(self, name: str) -> str:
+        """The label value for model ``name``: itself, or ``other`` past the cap."""
+        if name in self._labels:
+            return name
+        if name in self._known or not name:
+            self._labels.add(name)
+            return name
+        if self._unknown_labels < self.max_model_labels:
+            self._unknown_labels += 1
+            self._labels.add(name)
+            return name
+        return "other"
 
     def add_gauge(self, gauge: Gauge) -> None:
         self.gauges.append(gauge)

@@ -1,8 +1,8 @@
 """A small HTTP/1.1 client for upstreams: keep-alive pooling, streaming bodies, cheap timeouts.
 
 Why not httpx: on the gateway's hot path httpx's ``AsyncClient`` costs several hundred
-microseconds per request (see ``bench/gateway_client_bench.py``); this client writes the
-request in one ``transport.write`` and parses the answer with ``httptools`` (the parser
+microseconds per request (py-spy under ``bench/gateway_bench.py``); this client writes
+the request in one ``transport.write`` and parses the answer with ``httptools`` (the parser
 uvicorn uses), which keeps the upstream side at a few tens of microseconds.
 
 Each :class:`UpstreamPool` talks to one origin (scheme, host, port). Timeouts are timer
@@ -288,6 +288,7 @@ class UpstreamPool:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self.tls else None
         self.in_flight = 0
+        self.closed = False
 
     async def _connect(self) -> _Connection:
         conn = _Connection(self)
@@ -331,7 +332,7 @@ class UpstreamPool:
 
     def _release(self, conn: _Connection, reuse: bool) -> None:
         self.in_flight -= 1
-        if reuse and len(self._idle) < self._max_idle:
+        if reuse and not self.closed and len(self._idle) < self._max_idle:
             self._idle.append(conn)
         else:
             conn.abort()
@@ -403,7 +404,12 @@ class UpstreamPool:
             raise
 
     def close(self) -> None:
-        """Close every idle connection."""
+        """Close every idle connection; connections still in use close when released.
+
+        After a reload the old config's pools are closed: requests still under way
+        finish on their connections, which are then dropped instead of kept idle.
+        """
+        self.closed = True
         while self._idle:
             self._idle.pop().abort()
 
