@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,24 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _URL_HINT = "Use sqlite:///PATH, a file path, or postgresql://USER@HOST:PORT/DB."
 # A NUL escape not itself escaped: PostgreSQL rejects \u0000 in jsonb and text.
 _JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch a SQLite database to WAL, waiting while another process holds it.
+
+    Changing the journal mode needs an exclusive lock, and SQLite reports
+    "database is locked" for it at once instead of waiting on busy_timeout, so
+    several processes opening a new store together must retry here.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def default_url() -> str:
@@ -105,7 +125,7 @@ def _sqlite_engine(url: URL) -> sa.Engine:
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
