@@ -664,6 +664,41 @@ class Gateway:
         capture_on = self.capture is not None
         exchange_id = _new_id() if capture_on or decision.shadow else ""
 
+        def capture_primary(
+            status: int,
+            response_body: bytes,
+            elapsed: float,
+            error: str | None,
+            *,
+            is_stream: bool = stream,
+            route_detail: dict[str, Any] | None = None,
+            ttft: float | None = None,
+            truncated: bool = False,
+        ) -> None:
+            """Offer this request's exchange to the capture writer (all outcomes share it)."""
+            self._offer(
+                Exchange(
+                    id=exchange_id,
+                    endpoint=path,
+                    requested_model=model,
+                    request=request,
+                    request_body=body,
+                    served_model=served,
+                    upstream=hop.upstream.name,
+                    platform=hop.upstream.kind,
+                    route=route,
+                    route_detail=route_detail or {"reason": decision.reason, "attempts": attempts},
+                    status=status,
+                    stream=is_stream,
+                    response_body=response_body,
+                    latency_ms=elapsed * 1000,
+                    ttft_ms=ttft * 1000 if ttft is not None else None,
+                    error=error,
+                    key_id=key_info.id if key_info else None,
+                    truncated=truncated,
+                )
+            )
+
         if response is None and last_error_response is None:
             assert failure is not None
             status, message, code = failure
@@ -674,27 +709,7 @@ class Gateway:
             metrics.requests.inc((metrics.model(model), metrics.model(served), route, str(status)))
             metrics.latency.observe((metrics.model(served),), elapsed)
             if capture_on:
-                self._offer(
-                    Exchange(
-                        id=exchange_id,
-                        endpoint=path,
-                        requested_model=model,
-                        request=request,
-                        request_body=body,
-                        served_model=served,
-                        upstream=hop.upstream.name,
-                        platform=hop.upstream.kind,
-                        route=route,
-                        route_detail={"reason": decision.reason, "attempts": attempts},
-                        status=status,
-                        stream=stream,
-                        response_body=b"",
-                        latency_ms=elapsed * 1000,
-                        ttft_ms=None,
-                        error=message,
-                        key_id=key_info.id if key_info else None,
-                    )
-                )
+                capture_primary(status, b"", elapsed, message)
             return
 
         if last_error_response is not None:
@@ -710,26 +725,8 @@ class Gateway:
             )
             metrics.latency.observe((metrics.model(served),), elapsed)
             if capture_on:
-                self._offer(
-                    Exchange(
-                        id=exchange_id,
-                        endpoint=path,
-                        requested_model=model,
-                        request=request,
-                        request_body=body,
-                        served_model=served,
-                        upstream=hop.upstream.name,
-                        platform=hop.upstream.kind,
-                        route=route,
-                        route_detail={"reason": decision.reason, "attempts": attempts},
-                        status=response.status,
-                        stream=stream,
-                        response_body=err_body,
-                        latency_ms=elapsed * 1000,
-                        ttft_ms=None,
-                        error=f"upstream HTTP {response.status}",
-                        key_id=key_info.id if key_info else None,
-                    )
+                capture_primary(
+                    response.status, err_body, elapsed, f"upstream HTTP {response.status}"
                 )
             return
 
@@ -835,29 +832,17 @@ class Gateway:
             if cost:
                 metrics.cost.inc((metrics.model(served),), cost)
         if capture_on:
-            self._offer(
-                Exchange(
-                    id=exchange_id,
-                    endpoint=path,
-                    requested_model=model,
-                    request=request,
-                    request_body=body,
-                    served_model=served,
-                    upstream=hop.upstream.name,
-                    platform=hop.upstream.kind,
-                    route=route,
-                    route_detail={"reason": decision.reason, "attempts": attempts}
-                    if len(attempts) > 1 or decision.reason != "direct"
-                    else {"reason": "direct"},
-                    status=status,
-                    stream=is_stream,
-                    response_body=captured,
-                    latency_ms=elapsed * 1000,
-                    ttft_ms=ttft * 1000 if ttft is not None else None,
-                    error=error,
-                    key_id=key_info.id if key_info else None,
-                    truncated=truncated,
-                )
+            capture_primary(
+                status,
+                captured,
+                elapsed,
+                error,
+                is_stream=is_stream,
+                route_detail=None
+                if len(attempts) > 1 or decision.reason != "direct"
+                else {"reason": "direct"},
+                ttft=ttft,
+                truncated=truncated,
             )
         shadow = decision.shadow
         if shadow is not None and status < 400 and not self.draining:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from recast._home import recast_home
 from recast.errors import StoreError
-from recast.providers._types import ChatRequest, ChatResponse, Provider
+from recast.providers._types import ChatRequest, ChatResponse, Provider, ProviderWrapper
 
 CACHE_FILE = "responses.sqlite3"
 
@@ -137,7 +137,7 @@ class ResponseCache:
         return int(cursor.rowcount)
 
 
-class CachedProvider:
+class CachedProvider(ProviderWrapper):
     """Answer from the cache when possible, else call ``inner`` and store the answer.
 
     Identical requests in flight at the same time share one call (the others wait for
@@ -146,24 +146,12 @@ class CachedProvider:
     """
 
     def __init__(self, inner: Provider, cache: ResponseCache) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
         self._in_flight: dict[str, asyncio.Future[ChatResponse]] = {}
 
     def __repr__(self) -> str:
         return f"CachedProvider({self.inner!r}, {self.cache!r})"
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def platform(self) -> str:
-        return self.inner.platform
-
-    @property
-    def identity(self) -> str:
-        return self.inner.identity
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Return the cached response, or call the provider and cache its answer."""

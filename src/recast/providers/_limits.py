@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from recast.errors import ProviderError, ProviderUnavailable, RateLimited
-from recast.providers._types import ChatRequest, ChatResponse, Provider
+from recast.providers._types import ChatRequest, ChatResponse, Provider, ProviderWrapper
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -134,7 +134,7 @@ def backoff_delay(
     return rand() * ceiling
 
 
-class LimitedProvider:
+class LimitedProvider(ProviderWrapper):
     """Wrap a provider with :class:`Limits`: concurrency, RPM/TPM buckets, retries, timeouts.
 
     ``clock`` and ``sleep`` exist so tests can run on virtual time. The semaphore and
@@ -151,7 +151,7 @@ class LimitedProvider:
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.limits = limits or Limits()
         self.on_retry = on_retry
         self._clock = clock
@@ -173,18 +173,6 @@ class LimitedProvider:
 
     def __repr__(self) -> str:
         return f"LimitedProvider({self.inner!r}, {self.limits!r})"
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def platform(self) -> str:
-        return self.inner.platform
-
-    @property
-    def identity(self) -> str:
-        return self.inner.identity
 
     async def _wait_for_pause(self) -> None:
         while True:

@@ -460,3 +460,26 @@ class Provider(Protocol):
     def identity(self) -> str: ...
 
     async def complete(self, request: ChatRequest) -> ChatResponse: ...
+
+
+class ProviderWrapper:
+    """Base for providers that add behaviour around another one (cache, limits).
+
+    ``name``, ``platform`` and ``identity`` are the wrapped provider's, so wrapping
+    never changes how a candidate is reported or cached.
+    """
+
+    def __init__(self, inner: Provider) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def platform(self) -> str:
+        return self.inner.platform
+
+    @property
+    def identity(self) -> str:
+        return self.inner.identity
