@@ -59,6 +59,7 @@ def serve_app(app: Any) -> Iterator[tuple[str, uvicorn.Server]]:
         lifespan="on",
         log_level="warning",
         access_log=False,
+        timeout_keep_alive=30,  # no idle-connection close racing a loaded test's next request
         timeout_graceful_shutdown=10,
         server_header=False,
         date_header=False,

@@ -47,6 +47,7 @@ def test_ten_thousand_requests_with_faults(
     # the read timeout is generous so a loaded test machine does not turn slow into hung
     config["upstreams"][0]["timeouts"] = {"connect": 2, "read": 1.5}
     upstream.set(hang_seconds=2.5)
+    retried: list[int] = []
     url = f"sqlite:///{tmp_path / 'load.db'}"
     capture = ProcessCapture(url, parse_config(config).capture)
     with gateway(config, capture=capture) as gw:
@@ -63,8 +64,19 @@ def test_ten_thousand_requests_with_faults(
                         "messages": [{"role": "user", "content": f"request {i}"}],
                     }
                     async with sem:
-                        reply = await client.post(gw.v1 + "/chat/completions", json=body)
-                        await reply.aread()
+                        for attempt in (1, 2):
+                            try:
+                                reply = await client.post(gw.v1 + "/chat/completions", json=body)
+                                await reply.aread()
+                                break
+                            except (httpx.ReadError, httpx.RemoteProtocolError):
+                                # A kept-alive connection closed under the request, as the
+                                # openai SDK would see and retry. Had the gateway taken the
+                                # request, it would have captured it: `offered == TOTAL`
+                                # below fails on any request handled twice.
+                                retried.append(i)
+                                if attempt == 2:
+                                    raise
                     return models[i], reply.status_code
 
                 return list(await asyncio.gather(*(one(i) for i in range(TOTAL))))
@@ -75,6 +87,7 @@ def test_ten_thousand_requests_with_faults(
         assert gw.app.stats.in_flight == 0
     assert capture.close(120)
     assert len(results) == TOTAL
+    assert len(retried) <= 3, f"{len(retried)} connections closed under requests"
     unexpected = [(m, s) for m, s in results if s not in MIX[m][1]]
     assert unexpected == []
     stats = capture.stats()

@@ -6,6 +6,7 @@ import re
 import time
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recast.gateway import ModelLifecycle, sunset_value
+from recast.store import open_store
 
 from .conftest import base_config
 from .upstream import FakeUpstream
@@ -241,7 +243,9 @@ def test_shadow_sampling_does_not_delay_client(upstream: FakeUpstream, gateway: 
     assert all(s.route == "shadow" and s.error for s in shadows)  # timed out, recorded
 
 
-def test_shadow_results_are_audition_ready(upstream: FakeUpstream, gateway: Any) -> None:
+def test_shadow_results_are_audition_ready(
+    upstream: FakeUpstream, gateway: Any, tmp_path: Path
+) -> None:
     routes = {"gpt-4o": {"shadow": {"models": ["gpt-4.1", "gpt-4.1-mini"], "rate": 1.0}}}
     captured: list[Any] = []
 
@@ -257,7 +261,9 @@ def test_shadow_results_are_audition_ready(upstream: FakeUpstream, gateway: Any)
             time.sleep(0.05)
     from recast.gateway._capture import to_captured
 
-    rows = [to_captured(e) for e in captured]
+    with open_store(f"sqlite:///{tmp_path / 'shadow.db'}") as store:
+        store.capture_many([to_captured(e) for e in captured])
+        rows = list(store.iter_exchanges(include_shadows=True))
     primary = next(r for r in rows if r.shadow_of is None)
     shadows = sorted((r for r in rows if r.shadow_of), key=lambda r: r.served_model or "")
     assert [s.served_model for s in shadows] == ["gpt-4.1", "gpt-4.1-mini"]

@@ -70,23 +70,80 @@ json_values = st.recursive(
 )
 
 
+def redactor_for(engine: str, **options: Any) -> Redactor:
+    """A redactor whose text check runs on RE2 (the default) or on plain substring tests."""
+    redactor = Redactor(**options)
+    if engine == "python":
+        redactor._prefilter = None
+    return redactor
+
+
+ENGINES = pytest.mark.parametrize("engine", ["re2", "python"])
+
+
+@ENGINES
 @settings(max_examples=300, deadline=None)
 @given(
     value=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
     secret=st.sampled_from(["", KEY, "Bearer 0123456789abcdefghijABCDEFGHIJ"]),
+    before=st.sampled_from(["note ", "\n", "\t", '"', "/", "\\"]),
     ascii_only=st.booleans(),
 )
 def test_raw_and_value_store_the_same_thing(
-    value: dict[str, Any], secret: str, ascii_only: bool
+    engine: str, value: dict[str, Any], secret: str, before: str, ascii_only: bool
 ) -> None:
+    redactor = redactor_for(engine)
     if secret:
-        value = {**value, "content": f"note {secret}"}
+        value = {**value, "content": f"{before}{secret}"}
     text = json.dumps(value, ensure_ascii=ascii_only)
-    from_raw = json.loads(DEFAULT_REDACTOR.json_text(RawJson(text, json.loads(text))))
-    from_value = json.loads(DEFAULT_REDACTOR.json_text(value))
+    from_raw = json.loads(redactor.json_text(RawJson(text)))
+    from_value = json.loads(redactor.json_text(value))
     assert from_raw == from_value
     if secret:
         assert secret not in json.dumps(from_raw, ensure_ascii=False)
+
+
+@ENGINES
+@settings(max_examples=300, deadline=None)
+@given(value=json_values, ascii_only=st.booleans())
+def test_text_called_clean_needs_no_redaction(engine: str, value: Any, ascii_only: bool) -> None:
+    """The text check may cry wolf, never the reverse: clean text redacts to itself."""
+    redactor = redactor_for(engine)
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if redactor.text_is_clean(text):
+        assert redactor.json(value) == value
+
+
+@ENGINES
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"API-KEY": 1}',
+        '{"Api_Key" : "x"}',
+        '{"x-goog-api-key":"x"}',
+        '{"PassWord":"x"}',
+        '{"content": "line\\n' + KEY + '"}',
+        '{"content": "Bearer abcdefgh\\/ijklmnopqrstuvwxyz"}',
+        '{"content": "\\u0073k-proj-h5Jx_Kq9-ZtR2wYb8LmN0pQs3V"}',
+        'data: {"choices":[{"delta":{"content":"' + KEY + '"}}]}\n\n',
+    ],
+)
+def test_text_check_flags_what_redaction_would_touch(engine: str, text: str) -> None:
+    assert not redactor_for(engine).text_is_clean(text)
+
+
+@ENGINES
+def test_text_check_passes_ordinary_traffic(engine: str) -> None:
+    redactor = redactor_for(engine)
+    body = {
+        "model": "gpt-4o-mini-2024-07-18",
+        "messages": [{"role": "user", "content": "What is the capital of France?"}],
+        "max_tokens": 256,
+        "user": "bench-user-42",
+    }
+    assert redactor.text_is_clean(json.dumps(body))
+    assert redactor.text_is_clean(json.dumps(body, indent=2))
+    assert not redactor_for(engine, rules=["email"]).text_is_clean(json.dumps(body))
 
 
 def test_capture_many_stores_raw_bodies(store_url: str) -> None:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from recast.gateway._assemble import Usage, quick_usage
 from recast.gateway._config import GatewayConfig, UpstreamConfig
 from recast.gateway._metrics import Gauge, Metrics
 from recast.gateway._prices import Prices
@@ -32,6 +31,7 @@ from recast.gateway._upstream import (
     UpstreamResponse,
     UpstreamTimeout,
 )
+from recast.store._sse import Usage, quick_usage
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -78,6 +78,8 @@ PASS_REQUEST_HEADERS = frozenset(
 )
 
 _ONE_TOKEN = Usage(1, 1, 0)
+#: The route detail of a direct exchange (shared: never modified).
+_DIRECT: dict[str, Any] = {"reason": "direct"}
 _MODEL_FIELD = re.compile(rb'"model"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _JSON_CT = (b"content-type", b"application/json")
 
@@ -109,6 +111,46 @@ class Exchange:
     shadow_of: str | None = None
     truncated: bool = False
     request_body: bytes = b""
+    #: Token counts and cost, when the gateway read them for its metrics (``usage_read``);
+    #: otherwise the capture sink reads them from the body.
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+    usage_read: bool = False
+    #: When the request arrived (Unix seconds); 0 means "when captured".
+    arrived: float = 0.0
+
+    def __reduce__(self) -> tuple[type[Exchange], tuple[Any, ...]]:
+        # Pickled by the capture process hand-off: positional fields are several times
+        # cheaper to pickle than the slots-state dict pickle builds by default.
+        return Exchange, (
+            self.id,
+            self.endpoint,
+            self.requested_model,
+            self.request,
+            self.served_model,
+            self.upstream,
+            self.platform,
+            self.route,
+            self.route_detail,
+            self.status,
+            self.stream,
+            self.response_body,
+            self.latency_ms,
+            self.ttft_ms,
+            self.error,
+            self.key_id,
+            self.shadow_of,
+            self.truncated,
+            self.request_body,
+            self.input_tokens,
+            self.output_tokens,
+            self.cached_tokens,
+            self.cost_usd,
+            self.usage_read,
+            self.arrived,
+        )
 
 
 class CaptureSink(Protocol):
@@ -235,7 +277,7 @@ class GatewayState:
 
 @dataclass
 class Stats:
-    """Counters the dashboard and readiness use."""
+    """Counters the dashboard and readiness use (model names capped like metric labels)."""
 
     served: dict[str, int] = field(default_factory=dict)
     requested: dict[str, int] = field(default_factory=dict)
@@ -441,7 +483,8 @@ class Gateway:
                     send, reject.status, reject.message, reject.etype, reject.code, anthropic
                 )
                 return
-            stats.requested[model] = stats.requested.get(model, 0) + 1
+            label = self.metrics.model(model)  # capped like the metrics' labels
+            stats.requested[label] = stats.requested.get(label, 0) + 1
             if decision.lifecycle.dated:
                 self._log_deprecated(decision)
             if decision.blocked is not None:
@@ -674,6 +717,8 @@ class Gateway:
             route_detail: dict[str, Any] | None = None,
             ttft: float | None = None,
             truncated: bool = False,
+            usage: Usage | None = None,
+            cost: float | None = None,
         ) -> None:
             """Offer this request's exchange to the capture writer (all outcomes share it)."""
             self._offer(
@@ -696,6 +741,12 @@ class Gateway:
                     error=error,
                     key_id=key_info.id if key_info else None,
                     truncated=truncated,
+                    input_tokens=usage.input_tokens if usage else None,
+                    output_tokens=usage.output_tokens if usage else None,
+                    cached_tokens=usage.cached_tokens if usage else None,
+                    cost_usd=cost,
+                    usage_read=usage is not None,
+                    arrived=time.time() - elapsed,
                 )
             )
 
@@ -822,8 +873,10 @@ class Gateway:
         metrics.latency.observe((metrics.model(served),), elapsed)
         if ttft is not None:
             metrics.ttft.observe((metrics.model(served),), ttft)
-        self.stats.served[served] = self.stats.served.get(served, 0) + 1
+        label = metrics.model(served)
+        self.stats.served[label] = self.stats.served.get(label, 0) + 1
         usage = quick_usage(tail if is_stream else data)
+        cost: float | None = None
         if usage.input_tokens:
             metrics.tokens.inc((metrics.model(served), "input"), usage.input_tokens)
         if usage.output_tokens:
@@ -838,11 +891,11 @@ class Gateway:
                 elapsed,
                 error,
                 is_stream=is_stream,
-                route_detail=None
-                if len(attempts) > 1 or decision.reason != "direct"
-                else {"reason": "direct"},
+                route_detail=None if len(attempts) > 1 or decision.reason != "direct" else _DIRECT,
                 ttft=ttft,
                 truncated=truncated,
+                usage=usage,
+                cost=cost if status < 400 else None,
             )
         shadow = decision.shadow
         if shadow is not None and status < 400 and not self.draining:

@@ -1,39 +1,38 @@
 """The gateway's side of the store: capture sink and gateway-key verification.
 
 :class:`StoreCapture` turns a relayed :class:`~recast.gateway._app.Exchange` into a
-:class:`recast.store.CapturedExchange` (JSON bodies, assembled streams, usage, cost) and
-offers it to the store's non-blocking :class:`recast.store.CaptureWriter`. The store's
-redactor runs in the writer thread, so keys and configured PII never reach the database.
+:class:`recast.store.CapturedExchange` (bodies as text, usage, cost) and offers it to the
+store's non-blocking :class:`recast.store.CaptureWriter`. The store's redactor runs in
+the writer thread, so keys and configured PII never reach the database.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 from recast.gateway._app import Exchange
-from recast.gateway._assemble import Usage, assemble_stream, parse_json, quick_usage, usage_of
 from recast.gateway._config import CaptureConfig
 from recast.gateway._prices import Prices as _Prices
 from recast.store import CapturedExchange, CaptureWriter, GatewayKey, Redactor, Store, open_store
-from recast.store._redact import RawJson
+from recast.store._redact import RawJson, RawStream
+from recast.store._sse import quick_usage
+from recast.store._types import new_id, utcnow
+
+log = logging.getLogger("recast.gateway.capture")
+
+_DIRECT_VALUE = {"reason": "direct"}
+_DIRECT = RawJson('{"reason":"direct"}', _DIRECT_VALUE)
 
 
-def _body(body: bytes) -> Any:
-    """A JSON body decoded, kept with its text (a :class:`RawJson`) so it is serialised once.
-
-    Not JSON: its text, as :func:`~recast.gateway._assemble.parse_json` gives it.
-    """
+def _text(body: bytes) -> str:
     try:
-        text = body.decode("utf-8")
-        value = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        return parse_json(body)
-    if isinstance(value, (dict, list)):
-        return RawJson(text, value)
-    return value
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("utf-8", "replace")
 
 
 def build_redactor(config: CaptureConfig) -> Redactor:
@@ -42,26 +41,37 @@ def build_redactor(config: CaptureConfig) -> Redactor:
 
 
 def to_captured(exchange: Exchange, prices: _Prices | None = None) -> CapturedExchange:
-    """Convert what the gateway saw into the store's row type."""
+    """Convert what the gateway saw into the store's row type, without decoding bodies.
+
+    Bodies go to the store as text (:class:`RawJson`, :class:`RawStream`): the store
+    stores them as they are when its redactor finds nothing to do, and validates JSON
+    itself, so the common exchange is never parsed here. Usage and cost come from the
+    gateway when it read them for its metrics, otherwise from the body's text.
+    """
     body = exchange.response_body
     response: Any = None
-    usage = Usage()
     if body:
-        if exchange.stream:
-            response, usage = assemble_stream(body)
-        else:
-            response = _body(body)
-            value = response.value if type(response) is RawJson else response
-            usage = usage_of(value) if isinstance(value, dict) else quick_usage(body)
-    detail: dict[str, Any] = dict(exchange.route_detail)
+        response = RawStream(_text(body)) if exchange.stream else RawJson(_text(body))
+    tokens = (exchange.input_tokens, exchange.output_tokens, exchange.cached_tokens)
+    cost = exchange.cost_usd
+    if body and not exchange.usage_read:
+        usage = quick_usage(body)
+        tokens = (usage.input_tokens, usage.output_tokens, usage.cached_tokens)
+        if cost is None and prices is not None and exchange.status < 400:
+            cost = prices.cost(exchange.served_model, usage)
+    detail: Any = exchange.route_detail
+    if detail == _DIRECT_VALUE:
+        detail = _DIRECT  # the common case, already serialised
     if exchange.truncated:
-        detail["truncated"] = True
-    cost = prices.cost(exchange.served_model, usage) if prices and exchange.status < 400 else None
+        detail = {**(exchange.route_detail or {}), "truncated": True}
     request = exchange.request
-    if request is None:
-        request = _body(exchange.request_body)
+    if exchange.request_body:
+        request = RawJson(_text(exchange.request_body))
     return CapturedExchange(
-        id=exchange.id,
+        id=exchange.id or new_id(),
+        captured_at=datetime.fromtimestamp(exchange.arrived, timezone.utc)
+        if exchange.arrived
+        else utcnow(),
         requested_model=exchange.requested_model,
         endpoint=exchange.endpoint,
         request=request,
@@ -73,9 +83,9 @@ def to_captured(exchange: Exchange, prices: _Prices | None = None) -> CapturedEx
         route_detail=detail,
         status_code=exchange.status,
         stream=exchange.stream,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_tokens=usage.cached_tokens,
+        input_tokens=tokens[0],
+        output_tokens=tokens[1],
+        cached_tokens=tokens[2],
         latency_ms=round(exchange.latency_ms, 3),
         ttft_ms=round(exchange.ttft_ms, 3) if exchange.ttft_ms is not None else None,
         cost_usd=cost,
@@ -88,23 +98,39 @@ def to_captured(exchange: Exchange, prices: _Prices | None = None) -> CapturedEx
 class StoreCapture:
     """A :class:`~recast.gateway._app.CaptureSink` writing to a store through CaptureWriter."""
 
-    def __init__(self, store: Store, config: CaptureConfig) -> None:
+    def __init__(self, store: Store, config: CaptureConfig, *, background: bool = True) -> None:
         self.store = store
         self.config = config
         self.writer = CaptureWriter(
-            store, max_queue=config.queue_size, batch_size=config.batch_size
+            store, max_queue=config.queue_size, batch_size=config.batch_size, background=background
         )
         self.prices = _Prices()
         self._last_retention = 0.0
 
     @classmethod
-    def open(cls, url: str | None, config: CaptureConfig) -> StoreCapture:
-        """Open the store at ``url`` (default: SQLite in the recast home) with redaction."""
+    def open(
+        cls, url: str | None, config: CaptureConfig, *, background: bool = True
+    ) -> StoreCapture:
+        """Open the store at ``url`` (default: SQLite in the recast home) with redaction.
+
+        ``background=False``: no writer thread; hand batches to :meth:`write`.
+        """
         store = open_store(url or config.store, redactor=build_redactor(config))
-        return cls(store, config)
+        return cls(store, config, background=background)
 
     def offer(self, exchange: Exchange) -> bool:
         return self.writer.offer(to_captured(exchange, self.prices))
+
+    def write(self, batch: list[Exchange]) -> None:
+        """Convert and write ``batch`` now (no writer thread); a bad exchange counts as failed."""
+        rows: list[CapturedExchange] = []
+        for exchange in batch:
+            try:
+                rows.append(to_captured(exchange, self.prices))
+            except Exception as exc:  # a malformed exchange must not stop the others
+                log.error("capture: cannot convert exchange %s: %s", exchange.id, exc)
+                self.writer.write_failed(1)
+        self.writer.write(rows)
 
     def stats(self) -> dict[str, int]:
         return self.writer.stats()

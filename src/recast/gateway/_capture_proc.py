@@ -15,6 +15,7 @@ Accounting, for metrics and tests: ``accepted == captured + failed + pending`` a
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import pickle
@@ -41,13 +42,14 @@ def _writer_main(
 
     config = CaptureConfig.model_validate_json(config_json)
     try:
-        capture = StoreCapture.open(url, config)
+        capture = StoreCapture.open(url, config, background=False)
     except Exception as exc:  # report and exit: the gateway counts everything as failed
         log.error("capture process: cannot open the store: %s", exc)
         ready.set()
         return
     ready.set()
     writer = capture.writer
+    gc.freeze()  # what exists now lives as long as the process: keep it out of collections
 
     def publish() -> None:
         stats = writer.stats()
@@ -79,15 +81,7 @@ def _writer_main(
             publish()
             counters[_DONE] += 1
             continue
-        batch: list[Exchange] = pickle.loads(payload)
-        for exchange in batch:
-            try:
-                capture.offer(exchange)
-            except Exception as exc:  # a malformed exchange must not stop the writer
-                log.error("capture process: cannot convert exchange %s: %s", exchange.id, exc)
-                with writer._lock:
-                    writer.accepted += 1
-                writer._done(0, 1)
+        capture.write(pickle.loads(payload))
         publish()
     capture.close(60.0)
     publish()

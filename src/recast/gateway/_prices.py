@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recast.gateway._assemble import Usage
+from recast.store._sse import Usage
 
 
 class Prices:

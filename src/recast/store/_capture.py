@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -31,6 +32,8 @@ class CaptureWriter:
     is the most written per transaction; ``flush_interval`` (seconds) is the longest
     an exchange waits when traffic is light. A failed batch is retried ``retries``
     times, then written row by row so one bad row does not lose its neighbours.
+    ``background=False`` starts no thread: the caller hands over batches with
+    :meth:`write` (flush and close then only account for what was written).
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class CaptureWriter:
         *,
         retries: int = 2,
         retry_delay: float = 0.2,
+        background: bool = True,
     ) -> None:
         if max_queue < 1 or batch_size < 1:
             raise ValueError("max_queue and batch_size must be at least 1")
@@ -65,7 +69,8 @@ class CaptureWriter:
         self._progress = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="recast-capture", daemon=True)
-        self._thread.start()
+        if background:
+            self._thread.start()
 
     # --- the request path ---------------------------------------------------------
 
@@ -81,6 +86,24 @@ class CaptureWriter:
         if full:
             self._wake.set()
         return True
+
+    def write(self, batch: Sequence[CapturedExchange]) -> None:
+        """Write ``batch`` now, in the caller's thread, counted like offered exchanges.
+
+        For a caller that already batches (the gateway's capture process): same
+        retries, row-by-row fallback and counters as the background thread, without
+        a second queue. Never raises.
+        """
+        with self._lock:
+            self.accepted += len(batch)
+        if batch:
+            self._write(list(batch))
+
+    def write_failed(self, count: int) -> None:
+        """Count ``count`` exchanges the caller accepted but could not even hand over."""
+        with self._lock:
+            self.accepted += count
+        self._done(0, count)
 
     @property
     def pending(self) -> int:
@@ -117,7 +140,8 @@ class CaptureWriter:
         with self._lock:
             self._closed = True
         self._wake.set()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
         return not self._thread.is_alive() and self.pending == 0
 
     async def aclose(self, timeout: float | None = 30.0) -> bool:

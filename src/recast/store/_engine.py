@@ -93,6 +93,18 @@ def scrub_nul(text: str | None) -> str | None:
     return text
 
 
+def _loads(text: str | bytes) -> Any:
+    """Decode a JSON column; text that is not JSON comes back as the text itself.
+
+    SQLite's ``json_valid`` guards what the capture path stores, but it accepts JSON5
+    on some SQLite versions: one odd row must not stop a whole read.
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text if isinstance(text, str) else text.decode("utf-8", "replace")
+
+
 def _dumps_postgres(value: Any) -> str:
     return scrub_nul(_dumps(value)) or ""
 
@@ -116,7 +128,7 @@ def _sqlite_engine(url: URL) -> sa.Engine:
             f"Cannot create the folder for store {str(path)!r}: {exc.strerror}. "
             "Choose a writable location with --store."
         ) from exc
-    engine = sa.create_engine(url, json_serializer=_dumps)
+    engine = sa.create_engine(url, json_serializer=_dumps, json_deserializer=_loads)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -159,6 +171,7 @@ def _postgres_engine(url: URL) -> sa.Engine:
     return sa.create_engine(
         url,
         json_serializer=_dumps_postgres,
+        json_deserializer=_loads,
         pool_pre_ping=True,
         connect_args=connect_args,
     )

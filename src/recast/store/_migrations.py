@@ -156,6 +156,19 @@ def m004_watch_state(db: sa.Connection) -> None:
     table.create(db)
 
 
+@migration
+def m005_raw_streams(db: sa.Connection) -> None:
+    """Streams stored as relayed (assembled on read); shadow index only on shadow rows."""
+    db.execute(sa.text("ALTER TABLE exchanges ADD COLUMN response_stream TEXT"))
+    db.execute(sa.text("DROP INDEX ix_exchanges_shadow_of"))
+    db.execute(
+        sa.text(
+            "CREATE INDEX ix_exchanges_shadow_of ON exchanges (shadow_of) "
+            "WHERE shadow_of IS NOT NULL"
+        )
+    )
+
+
 # --- the runner ----------------------------------------------------------------
 
 _record = sa.Table(

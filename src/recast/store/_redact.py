@@ -21,6 +21,12 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, cast
+
+try:  # RE2 checks a body for everything redaction looks for in one linear pass
+    import re2 as _re2  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - platforms without google-re2 wheels
+    _re2 = None
 
 from recast.errors import ConfigError
 from recast.store._types import JsonValue
@@ -105,6 +111,45 @@ SECRET_MARKERS: tuple[str, ...] = (
 )
 
 
+#: An escape of a printable ASCII character: it could hide a marker or a field name.
+_ASCII_ESCAPE = re.compile(r"\\u00[2-7][0-9A-Fa-f]")
+
+
+def _key_needles(names: Iterable[str]) -> tuple[str, ...]:
+    """What a sensitive field name looks like at the end of a JSON key, in folded text.
+
+    Text is folded with :func:`_fold` (lower case, ``-`` as ``_``), so one substring
+    test per name finds ``"Api-Key":`` and ``"x_api_key":`` alike. A longer key that
+    merely ends with a name (``"my_password"``) is a false alarm: the value is then
+    decoded and checked exactly.
+    """
+    return tuple(sorted({name + '"' for name in names if name}))
+
+
+def _fold(text: str) -> str:
+    return text.lower().replace("-", "_")
+
+
+def _prefilter(names: Iterable[str], secrets: bool) -> Any:
+    """One RE2 pattern finding anything :meth:`Redactor.text_is_clean` must not pass.
+
+    A superset, matched on raw JSON text: the secret patterns without their ``\\b``
+    anchors (in JSON text an escape such as ``\\n`` can stand right before a secret),
+    any key ending in a sensitive name (case-insensitive, ``-``/``_`` alike), and
+    the escapes that could hide either (``\\u00XX`` for printable ASCII, ``\\/``).
+    ``None`` without google-re2: Python's ``re`` is slower at this than substring tests.
+    """
+    if _re2 is None:
+        return None
+    parts = [r"\\u00[2-7][0-9A-Fa-f]", r"\\/"]
+    if secrets:
+        parts += [p.removeprefix(r"\b").removesuffix(r"\b") for p in SECRET_PATTERNS]
+    keys = sorted(("[-_]".join(map(re.escape, n.split("_"))) for n in names if n), key=len)
+    if keys:
+        parts.append(r"(?i:(?:" + "|".join(reversed(keys)) + r')\s*"\s*:)')
+    return _re2.compile("|".join(f"(?:{part})" for part in parts))
+
+
 def _norm(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
@@ -116,22 +161,42 @@ def _has_marker(text: str) -> bool:
     return False
 
 
-class RawJson(str):
-    """JSON text exactly as it arrived, with its decoded ``value``: serialised once.
+_UNDECODED: object = object()
 
-    The gateway's capture process parses each body anyway (to validate it and read
-    usage); handing the store the original text as well spares it a second
-    serialisation. :meth:`Redactor.json_text` stores the text itself when nothing in
-    it can need redaction and otherwise redacts ``value`` as usual. Only build one
-    from text that ``json.loads`` turned into ``value``.
+
+class RawJson(str):
+    """JSON text exactly as it arrived; decoded (``value``) only when something needs it.
+
+    The gateway's capture process hands bodies to the store as text: most never need
+    decoding, because :meth:`Redactor.json_text` can tell from the text alone that
+    nothing in it needs redaction and then stores the text as it is. ``value`` decodes
+    on first use (``ValueError`` when the text is not JSON). Build one only from text
+    that is JSON or that the store checks (the SQLite store validates it in SQL and
+    keeps anything else as a JSON string).
     """
 
-    value: JsonValue
+    _value: object
 
-    def __new__(cls, text: str, value: JsonValue) -> RawJson:
+    def __new__(cls, text: str, value: JsonValue | object = _UNDECODED) -> RawJson:
         self = super().__new__(cls, text)
-        self.value = value
+        self._value = value
         return self
+
+    @property
+    def value(self) -> JsonValue:
+        """The decoded value (decoded once, on first use)."""
+        if self._value is _UNDECODED:
+            self._value = json.loads(str(self))
+        return cast(JsonValue, self._value)
+
+
+class RawStream(str):
+    """A streamed response's server-sent events, as text, exactly as relayed.
+
+    Stored as it is (``exchanges.response_stream``) when nothing in it needs redaction
+    and assembled into the non-streamed shape when read; assembling each stream as it
+    is captured would cost the gateway more than relaying it.
+    """
 
 
 def _dumps(value: JsonValue) -> str:
@@ -163,10 +228,16 @@ class Redactor:
     _rules: tuple[tuple[re.Pattern[str], str], ...] = field(init=False, repr=False)
     _seen: dict[str, bool] = field(init=False, repr=False)
     _safe_keys: set[object] = field(init=False, repr=False)
+    _key_needles: tuple[str, ...] = field(init=False, repr=False)
+    _prefilter: Any = field(init=False, repr=False)
+    _clean_memo: dict[str, bool] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         names = {_norm(name) for name in self.fields}
         self._fields = frozenset(names | (SENSITIVE_FIELDS if self.secrets else set()))
+        self._key_needles = _key_needles(self._fields)
+        self._prefilter = _prefilter(self._fields, self.secrets)
+        self._clean_memo = {}
         self._secret_re = (
             re.compile("|".join(f"(?:{p})" for p in SECRET_PATTERNS)) if self.secrets else None
         )
@@ -219,24 +290,63 @@ class Redactor:
     def json_text(self, value: JsonValue) -> str:
         """Return the redacted value serialised as compact JSON (what the store writes).
 
-        A :class:`RawJson` is stored as the text it came as when nothing in it can
-        need redaction (no configured patterns, no secret marker in the text, no
-        sensitive field name in the decoded value), without serialising it again.
+        A :class:`RawJson` is stored as the text it came as when :meth:`text_is_clean`
+        says nothing in it can need redaction, without decoding or serialising it.
         """
         if type(value) is RawJson:
-            text = str(value)
-            value = value.value
-            if not isinstance(value, (Mapping, list, tuple)):
-                return _dumps(self._walk(value))
-            # A \u escape could spell a secret's marker characters: check decoded text.
-            check = _dumps(value) if "\\u" in text else text
-            if self._needs_walk(value, check):
-                return _dumps(self._walk(value))
-            return text
+            if self.text_is_clean(value):
+                return str(value)
+            return _dumps(self._walk(value.value))
         text = _dumps(value)
         if isinstance(value, (Mapping, list, tuple)) and not self._needs_walk(value, text):
             return text
         return _dumps(self._walk(value))
+
+    def text_is_clean(self, text: str) -> bool:
+        """Whether JSON (or SSE) text certainly holds nothing to redact, judged on the text.
+
+        Cheap and conservative: no configured patterns, nothing like a secret, no key
+        ending in a sensitive field name, and no escape (``\\u00XX``, ``\\/``) that
+        could disguise either. ``False`` only means "decode and look". With google-re2
+        this is one linear pass over the text; without it, substring tests.
+        """
+        if self._rules:
+            return False
+        if len(text) <= 256:  # route details, small bodies: the same few texts recur
+            known = self._clean_memo.get(text)
+            if known is None:
+                known = self._text_is_clean(text)
+                if len(self._clean_memo) < 4096:
+                    self._clean_memo[text] = known
+            return known
+        return self._text_is_clean(text)
+
+    def texts_are_clean(self, texts: Iterable[str]) -> bool:
+        """:meth:`text_is_clean` for many texts at once: one pass, one call.
+
+        The texts are joined with NUL, which no secret, key or escape pattern spans,
+        so a batch is clean exactly when each text is.
+        """
+        if self._rules:
+            return False
+        joined = "\x00".join(texts)
+        if self._prefilter is not None:
+            return self._prefilter.search(joined.encode("utf-8", "surrogatepass")) is None
+        return self._text_is_clean(joined)
+
+    def _text_is_clean(self, text: str) -> bool:
+        if self._prefilter is not None:
+            return self._prefilter.search(text.encode("utf-8", "surrogatepass")) is None
+        if self._secret_re is not None and _has_marker(text):
+            return False
+        if "\\/" in text or ("\\u00" in text and _ASCII_ESCAPE.search(text)):
+            return False
+        if self._key_needles:
+            folded = _fold(text)
+            for needle in self._key_needles:
+                if needle in folded:
+                    return False
+        return True
 
     def _needs_walk(self, value: JsonValue, text: str | None) -> bool:
         """Whether a container may hold something to redact (cheap, may say yes wrongly)."""

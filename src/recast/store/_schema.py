@@ -112,7 +112,9 @@ exchanges = sa.Table(
     sa.Column(
         "response_json",
         json_type(),
-        comment="JSON: the response body (a stream's assembled result), redacted.",
+        comment=(
+            "JSON: the response body, redacted (NULL for a stream kept in `response_stream`)."
+        ),
     ),
     sa.Column("status_code", sa.Integer, comment="HTTP status returned to the client."),
     sa.Column(
@@ -137,6 +139,14 @@ exchanges = sa.Table(
     ),
     sa.Column(
         "tags", json_type(), comment="JSON object: free-form labels (user, session, app, task)."
+    ),
+    sa.Column(
+        "response_stream",
+        sa.Text,
+        comment=(
+            "A streamed response's server-sent events as relayed, redacted; "
+            "`response_json` is then NULL and readers assemble the stream."
+        ),
     ),
     comment=(
         "One captured gateway exchange per row; shadow results point at their primary "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,7 +20,8 @@ from recast.errors import StoreError
 from recast.store import _schema as t
 from recast.store._engine import create_engine, describe_error, parse_url, safe_url, scrub_nul
 from recast.store._migrations import migrate
-from recast.store._redact import DEFAULT_REDACTOR, Redactor
+from recast.store._redact import DEFAULT_REDACTOR, RawJson, RawStream, Redactor
+from recast.store._sse import assemble_stream
 from recast.store._types import (
     RUN_STATUSES,
     AuditionResult,
@@ -40,12 +42,69 @@ _NO_REDACTION = Redactor(secrets=False)
 _EXCHANGE_JSON = ("route_detail", "request_json", "response_json", "tags")
 
 
+_last_second: list[Any] = [None, ""]
+
+
 def _sqlite_timestamp(moment: datetime) -> str:
-    """UTC ``YYYY-MM-DD HH:MM:SS.ffffff``: the text SQLAlchemy stores for DateTime on SQLite."""
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
-    )
+    """UTC ``YYYY-MM-DD HH:MM:SS.ffffff``: the text SQLAlchemy stores for DateTime on SQLite.
+
+    The capture path formats thousands per second: the part up to the second is reused.
+    """
+    second = moment.replace(microsecond=0)
+    if second != _last_second[0]:
+        _last_second[0] = second
+        _last_second[1] = second.replace(tzinfo=None).isoformat(" ")
+    return f"{_last_second[1]}.{moment.microsecond:06d}"
+
+
+def _raw_texts(exchanges: Sequence[CapturedExchange]) -> Iterator[str]:
+    """The bodies given as text (:class:`RawJson`, :class:`RawStream`), for one check."""
+    for ex in exchanges:
+        for body in (ex.request, ex.response, ex.route_detail):
+            kind = type(body)
+            if kind is RawJson or kind is RawStream:
+                yield body  # type: ignore[misc]
+
+
+def _json_column(value: JsonValue, r: Redactor, texts_clean: bool) -> str | None:
+    if value is None:
+        return None
+    if texts_clean and type(value) is RawJson:
+        return str(value)
+    return r.json_text(value)
+
+
+def _response_columns(
+    response: JsonValue, r: Redactor, texts_clean: bool
+) -> tuple[str | None, str | None]:
+    """(``response_json``, ``response_stream``) for a response as given to the store.
+
+    A :class:`RawStream` is kept as relayed when nothing in it needs redaction, and
+    otherwise assembled now so the redactor can work on its values.
+    """
+    if type(response) is RawStream:
+        if texts_clean or r.text_is_clean(response):
+            return None, str(response)
+        assembled, _ = assemble_stream(response)
+        return r.json_text(assembled), None
+    return _json_column(response, r, texts_clean), None
+
+
+def _checked_json(text: str) -> str:
+    """``text`` if it is JSON, else ``text`` as a JSON string (for ``jsonb``)."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+def _stored_response(row: sa.RowMapping) -> JsonValue:
+    """The response of a stored exchange; a stream kept as relayed is assembled here."""
+    response: JsonValue = row["response_json"]
+    if response is None and row["response_stream"] is not None:
+        response, _ = assemble_stream(row["response_stream"])
+    return response
 
 
 def _hash_secret(salt: str, secret: str) -> str:
@@ -131,34 +190,53 @@ class Store:
         The capture path skips SQLAlchemy's per-row parameter processing (it cost
         several times the database's own work): rows are built as tuples, JSON
         serialised once, and the driver's ``executemany`` runs this statement.
-        The SQL is the same on both backends but for placeholders and PostgreSQL casts.
+        On SQLite bodies kept as received (:class:`RawJson`) are checked with
+        ``json_valid`` in SQL (C, a microsecond) and stored as a JSON string when they
+        are not JSON; on PostgreSQL ``_exchange_row`` checks them before ``::jsonb``.
         """
         if self._capture_statement is None:
             pg = self.backend == "postgresql"
             names = [column.name for column in t.exchanges.columns]
-            casts = {"captured_at": "::timestamptz"} if pg else {}
             if pg:
+                casts = {"captured_at": "::timestamptz"}
                 casts.update({name: "::jsonb" for name in _EXCHANGE_JSON})
-            mark = "%s" if pg else "?"
-            values = ", ".join(mark + casts.get(name, "") for name in names)
+                values = ", ".join("%s" + casts.get(name, "") for name in names)
+            else:
+                marks = [f"?{number}" for number in range(1, len(names) + 1)]
+                for name in ("request_json", "response_json"):
+                    raw = marks[names.index(name)]
+                    marks[names.index(name)] = (
+                        f"CASE WHEN {raw} IS NULL OR json_valid({raw}) THEN {raw} "
+                        f"ELSE json_quote({raw}) END"
+                    )
+                values = ", ".join(marks)
             self._capture_statement = (
                 f"INSERT INTO exchanges ({', '.join(names)}) VALUES ({values}) "
                 "ON CONFLICT (id) DO NOTHING"
             )
         return self._capture_statement
 
-    def _exchange_row(self, ex: CapturedExchange, r: Redactor, pg: bool) -> tuple[Any, ...]:
+    def _exchange_row(
+        self, ex: CapturedExchange, r: Redactor, pg: bool, texts_clean: bool = False
+    ) -> tuple[Any, ...]:
+        """The INSERT parameters for ``ex``; ``texts_clean``: its text bodies need no redaction."""
         at = ex.captured_at
         at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
-        route_detail = None if ex.route_detail is None else r.json_text(ex.route_detail)
-        request = None if ex.request is None else r.json_text(ex.request)
-        response = None if ex.response is None else r.json_text(ex.response)
+        route_detail = _json_column(ex.route_detail, r, texts_clean)
+        request = _json_column(ex.request, r, texts_clean)
+        response, stream = _response_columns(ex.response, r, texts_clean)
         tags = r.json_text(ex.tags) if ex.tags else None
         error = r.text(ex.error) if ex.error else ex.error
         if pg:
+            if type(ex.request) is RawJson and request is not None:
+                request = _checked_json(request)
+            if type(ex.response) is RawJson and response is not None:
+                response = _checked_json(response)
             route_detail, request, response, tags = (
                 scrub_nul(v) for v in (route_detail, request, response, tags)
             )
+            if stream:
+                stream = stream.replace("\x00", "\ufffd")
             if error:
                 error = error.replace("\x00", "\ufffd")
         # Same order as the columns of t.exchanges (checked by a test).
@@ -186,6 +264,7 @@ class Store:
             ex.key_id,
             ex.shadow_of,
             tags,
+            stream,
         )
 
     def capture_many(self, exchanges: Sequence[CapturedExchange], *, redact: bool = True) -> int:
@@ -198,8 +277,10 @@ class Store:
         if not exchanges:
             return 0
         redactor = self.redactor if redact else _NO_REDACTION
+        # One pass over every body given as text; when it finds nothing, they are stored as is.
+        clean = not redact or redactor.texts_are_clean(_raw_texts(exchanges))
         pg = self.backend == "postgresql"
-        rows = [self._exchange_row(ex, redactor, pg) for ex in exchanges]
+        rows = [self._exchange_row(ex, redactor, pg, clean) for ex in exchanges]
         sql = self._capture_sql()
         with self._write() as conn:
             conn.exec_driver_sql(sql, rows)
@@ -222,7 +303,7 @@ class Store:
             route_detail=row["route_detail"],
             endpoint=row["endpoint"],
             request=row["request_json"],
-            response=row["response_json"],
+            response=_stored_response(row),
             status_code=row["status_code"],
             stream=bool(row["stream"]),
             input_tokens=row["input_tokens"],

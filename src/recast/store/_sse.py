@@ -1,9 +1,10 @@
-"""Turn relayed response bytes into what the store keeps: the JSON body and its usage.
+"""Read relayed response bodies: token usage, and streams assembled into answers.
 
 A streamed answer is assembled from its server-sent events into the shape of the
 non-streamed answer (OpenAI chat completion, Anthropic message, or the Responses API's
 final ``response.completed`` object), so ``recast audition --from-store`` reads streamed
-and non-streamed exchanges alike.
+and non-streamed exchanges alike. The store keeps streams as relayed and assembles them
+when they are read; the gateway uses :func:`quick_usage` for its metrics.
 """
 
 from __future__ import annotations
@@ -68,10 +69,11 @@ def parse_json(body: bytes) -> Any:
         return body.decode("utf-8", "replace")
 
 
-def sse_events(raw: bytes) -> list[tuple[str | None, Any]]:
+def sse_events(raw: bytes | str) -> list[tuple[str | None, Any]]:
     """The (event name, decoded data) pairs of a server-sent event stream."""
     events: list[tuple[str | None, Any]] = []
-    text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+    text = text.replace("\r\n", "\n")
     for block in text.split("\n\n"):
         name: str | None = None
         data_lines = []
@@ -92,14 +94,15 @@ def sse_events(raw: bytes) -> list[tuple[str | None, Any]]:
     return events
 
 
-def assemble_stream(raw: bytes) -> tuple[Any, Usage]:
+def assemble_stream(raw: bytes | str) -> tuple[Any, Usage]:
     """Assemble a streamed answer into its non-streamed shape, with its usage."""
     events = sse_events(raw)
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
     if not events:
-        return raw.decode("utf-8", "replace"), Usage()
+        return text, Usage()
     first = next((data for _, data in events if isinstance(data, dict)), None)
     if first is None:
-        return raw.decode("utf-8", "replace"), Usage()
+        return text, Usage()
     kind = first.get("type") if isinstance(first.get("type"), str) else None
     if first.get("object") == "chat.completion.chunk":
         return _assemble_chat(events)
