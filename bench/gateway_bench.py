@@ -170,7 +170,7 @@ def recast_target(args: argparse.Namespace, capture: bool, port: int) -> list[st
         "--workers",
         str(args.workers),
         "--log-level",
-        "warning",
+        "info",  # lifecycle lines only (no access log); the capture totals at shutdown
     ]
     if not capture:
         command.append("--no-capture")
@@ -181,7 +181,11 @@ def recast_target(args: argparse.Namespace, capture: bool, port: int) -> list[st
         if not wait_for(f"http://127.0.0.1:{port}/readyz", 60):
             say(f"{label}: gateway did not become ready; see {home / 'serve.log'}")
             return []
-        return run_harness(label, f"http://127.0.0.1:{port}/v1", args, key, [process.pid])
+        lines = run_harness(label, f"http://127.0.0.1:{port}/v1", args, key, [process.pid])
+        if capture:
+            served = sum(int(n) for line in lines for n in re.findall(r"\bn=(\d+)", line))
+            report_capture_backlog(home / "recast.db", _tree(process.pid), served)
+        return lines
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -189,7 +193,70 @@ def recast_target(args: argparse.Namespace, capture: bool, port: int) -> list[st
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+        if capture:
+            report_capture_totals(home / "serve.log")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    tree, index = [pid], 0
+    while index < len(tree):
+        tree += _children(tree[index])
+        index += 1
+    return tree
+
+
+def report_capture_backlog(db: Path, pids: list[int], served: int) -> None:
+    """After the capture runs: how long the low-priority writer took to catch up, the CPU
+    it spent doing so, and how many exchanges the store holds (printed for the note)."""
+    import sqlite3
+
+    def rows() -> int:
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+                return int(conn.execute("SELECT count(*) FROM exchanges").fetchone()[0])
+        except sqlite3.Error:
+            return -1
+
+    started, cpu_before, last, still = time.monotonic(), _cpu_seconds(pids), rows(), 0.0
+    while still < 3.0 and time.monotonic() - started < 600:
+        time.sleep(0.5)
+        now = rows()
+        still = still + 0.5 if now == last else 0.0
+        last = now
+    spent = time.monotonic() - started - still
+    cpu = _cpu_seconds(pids) - cpu_before
+    print(
+        f"# capture backlog: store holds {last} exchanges for {served} measured requests "
+        f"(+ the harness's sanity requests); the writer caught up {spent:.1f} s after the "
+        f"last run, using {cpu:.1f} CPU-s",
+        flush=True,
+    )
+
+
+def report_capture_totals(serve_log: Path) -> None:
+    """Sum what each worker's capture reported at shutdown (captured, dropped, failed)."""
+    import json
+
+    totals = {"workers": 0, "captured": 0, "dropped": 0, "failed": 0, "pending": 0}
+    for line in serve_log.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            doc = json.loads(line)
+            if isinstance(doc, dict) and doc.get("event") == "capture_closed":
+                totals["workers"] += 1
+                for key in ("captured", "dropped", "failed", "pending"):
+                    totals[key] += int(doc.get(key, 0))
+    print("# capture totals at shutdown: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
 
 
 def ensure_litellm(venv: Path) -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from typing import Any
 
@@ -270,3 +271,59 @@ def test_captures_read_back_as_audition_cases(
     pairs = list(store.exchange_pairs())
     store.close()
     assert len(pairs) == 2 and all(p.shadows[0].served_model == "gpt-4.1" for p in pairs)
+
+
+def test_buffer_absorbs_a_held_up_writer_then_drops_and_counts(
+    upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    """The writer runs at the lowest priority and may fall behind: the buffer process takes
+    batches off the gateway at once, holds up to ``buffer_mb``, drops (and counts) beyond
+    that, and everything it held is written once the writer gets going again."""
+    import sqlite3
+
+    from recast.gateway._app import Exchange
+
+    path = tmp_path / "held.db"
+    open_store(f"sqlite:///{path}").close()
+    config = base_config(upstream, capture={"batch_size": 10, "buffer_mb": 1})
+    capture = ProcessCapture(f"sqlite:///{path}", parse_config(config).capture)
+    assert os.getpriority(os.PRIO_PROCESS, capture._process.pid) == 19  # yields to serving
+    lock = sqlite3.connect(path, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")  # the writer now waits on the database
+    total = 100
+    try:
+        for i in range(total):
+            exchange = Exchange(
+                id=f"ex{i:04d}",
+                endpoint="/v1/chat/completions",
+                requested_model="m",
+                request=None,
+                request_body=json.dumps({"model": "m", "n": i}).encode(),
+                served_model="m",
+                upstream="fake",
+                platform="openai",
+                route="direct",
+                route_detail={"reason": "direct"},
+                status=200,
+                stream=False,
+                # distinct 50 KB bodies (pickle would send one shared object once)
+                response_body=json.dumps({"content": f"{i}" + "x" * 50_000}).encode(),
+                latency_ms=1.0,
+                ttft_ms=None,
+            )
+            assert capture.offer(exchange)
+        deadline = time.monotonic() + 30
+        while capture.stats()["dropped"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert capture.stats()["captured"] == 0
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert capture.flush(60)
+    stats = capture.stats()
+    capture.close()
+    assert capture.dropped_local == 0  # the gateway's own queue never filled
+    assert 0 < stats["dropped"] < total - 10
+    assert stats["captured"] + stats["dropped"] == total and stats["failed"] == 0
+    with open_store(f"sqlite:///{path}") as store:
+        assert store.count_exchanges() == stats["captured"]

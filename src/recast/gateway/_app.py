@@ -954,6 +954,7 @@ class Gateway:
                 ttft_ms=None,
                 error=error,
                 key_id=key_info.id if key_info else None,
+                arrived=time.time() - (time.perf_counter() - started),
             )
         )
 
@@ -1047,6 +1048,7 @@ class Gateway:
                         error=error,
                         key_id=key_info.id if key_info else None,
                         shadow_of=primary_id,
+                        arrived=time.time() - (time.perf_counter() - started),
                     )
                 )
 

@@ -1,15 +1,17 @@
-"""Capture in a separate process, so storing traffic costs the gateway almost nothing.
+"""Capture in separate processes, so storing traffic takes nothing from serving it.
 
-Parsing bodies, assembling streams, redaction, JSON encoding and SQL inserts cost about
-150 µs per exchange: as much as relaying it. In the gateway process that work would
-compete with the event loop for the GIL, so :class:`ProcessCapture` only appends each
-exchange to a bounded queue; a sender thread pickles batches into a pipe (the write
-releases the GIL) and a writer process (``spawn``, so no event loop is inherited) turns
-them into :class:`recast.store.CapturedExchange` rows and writes them through the store's
-:class:`recast.store.CaptureWriter`.
+Writing an exchange to SQLite (the row, its indexes, the WAL, redaction checks) costs a
+fair share of what relaying it costs. :class:`ProcessCapture` only appends each exchange
+to a bounded queue in the gateway; a sender thread pickles batches into a pipe. A
+*buffer* process, at normal priority, takes them off the pipe at once and holds up to
+``capture.buffer_mb``; the *writer* process, at the lowest CPU priority (nice 19), turns
+them into :class:`recast.store.CapturedExchange` rows and writes them. While a core is
+free the writer keeps up within a batch interval; when the gateway saturates the CPU,
+the writer yields and the buffer absorbs the backlog, which is written as soon as the
+load drops. A full buffer drops batches and counts them.
 
 Accounting, for metrics and tests: ``accepted == captured + failed + pending`` and
-``dropped`` counts what the full queue refused (gateway side or writer side).
+``dropped`` counts what a full queue or buffer refused.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import contextlib
 import gc
 import logging
 import multiprocessing
+import os
 import pickle
+import struct
 import threading
 import time
 from collections import deque
@@ -30,16 +34,80 @@ from recast.gateway._config import CaptureConfig
 
 log = logging.getLogger("recast.gateway.capture")
 
-# shared counters: accepted by the writer, captured, dropped in the writer, failed, batches
+# shared counters: accepted by the writer, captured, dropped by the buffer, failed, flushes
 _ACCEPTED, _CAPTURED, _DROPPED, _FAILED, _DONE = range(5)
+
+#: A batch on the wire: ``B``, the number of exchanges (uint32), the pickled list.
+_BATCH = b"B"
+_FLUSH = b"flush"
+_END = b""
+
+
+def _frame(batch: list[Exchange]) -> bytes:
+    return _BATCH + struct.pack("<I", len(batch)) + pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
+
+
+def _count(payload: bytes) -> int:
+    return int(struct.unpack_from("<I", payload, 1)[0]) if payload[:1] == _BATCH else 0
+
+
+def _buffer_main(inbound: Connection, outbound: Connection, counters: Any, limit: int) -> None:
+    """The buffer process: take batches from the gateway at once, hand them on at the
+    writer's pace, hold at most ``limit`` bytes (beyond that, count batches as dropped).
+
+    It runs at normal priority and only moves bytes, so the gateway's sender never
+    waits on the writer, which runs at the lowest priority.
+    """
+    queue: deque[bytes] = deque()
+    held = 0
+    ready = threading.Condition()
+
+    def forward() -> None:
+        nonlocal held
+        while True:
+            with ready:
+                ready.wait_for(lambda: bool(queue))
+                payload = queue.popleft()
+                held -= len(payload)
+            try:
+                outbound.send_bytes(payload)
+            except OSError:
+                return
+            if payload == _END:
+                return
+
+    thread = threading.Thread(target=forward, name="recast-capture-forward", daemon=True)
+    thread.start()
+    while True:
+        try:
+            payload = inbound.recv_bytes()
+        except (EOFError, OSError):
+            payload = _END
+        with ready:
+            if payload[:1] == _BATCH and held + len(payload) > limit:
+                counters[_DROPPED] += _count(payload)
+                continue
+            queue.append(payload)
+            held += len(payload)
+            ready.notify()
+        if payload == _END:
+            break
+    thread.join()
+
+
+def _lower_priority() -> None:
+    """Yield the CPU to the gateway: the writer catches up whenever a core is free."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(19)
 
 
 def _writer_main(
     url: str | None, config_json: str, conn: Connection, counters: Any, ready: Any
 ) -> None:
-    """The writer process: receive pickled batches until ``None``, write them, report."""
+    """The writer process: receive pickled batches until the end marker, write them, report."""
     from recast.gateway._capture import StoreCapture
 
+    _lower_priority()
     config = CaptureConfig.model_validate_json(config_json)
     try:
         capture = StoreCapture.open(url, config, background=False)
@@ -55,7 +123,6 @@ def _writer_main(
         stats = writer.stats()
         counters[_ACCEPTED] = stats["accepted"]
         counters[_CAPTURED] = stats["captured"]
-        counters[_DROPPED] = stats["dropped"]
         counters[_FAILED] = stats["failed"]
 
     last_retention = float("-inf")
@@ -74,14 +141,13 @@ def _writer_main(
             payload = conn.recv_bytes()
         except (EOFError, OSError):
             break
-        if payload == b"":
+        if payload == _END:
             break
-        if payload == b"flush":
-            writer.flush(60.0)
+        if payload == _FLUSH:
             publish()
             counters[_DONE] += 1
             continue
-        capture.write(pickle.loads(payload))
+        capture.write(pickle.loads(memoryview(payload)[5:]))
         publish()
     capture.close(60.0)
     publish()
@@ -89,22 +155,30 @@ def _writer_main(
 
 
 class ProcessCapture:
-    """A :class:`~recast.gateway._app.CaptureSink` that writes from a separate process."""
+    """A :class:`~recast.gateway._app.CaptureSink` that writes from separate processes."""
 
     def __init__(self, url: str | None, config: CaptureConfig, batch_interval: float = 0.05):
         self.config = config
         self.url = url or config.store
         ctx = multiprocessing.get_context("spawn")
         self._counters = ctx.Array("q", 5, lock=False)
-        self._receiver, self._sender = ctx.Pipe(duplex=False)
+        buffer_in, self._sender = ctx.Pipe(duplex=False)
+        writer_in, buffer_out = ctx.Pipe(duplex=False)
         ready = ctx.Event()
         self._process = ctx.Process(
             target=_writer_main,
-            args=(self.url, config.model_dump_json(), self._receiver, self._counters, ready),
+            args=(self.url, config.model_dump_json(), writer_in, self._counters, ready),
             name="recast-capture-writer",
             daemon=True,
         )
         self._process.start()
+        self._buffer = ctx.Process(
+            target=_buffer_main,
+            args=(buffer_in, buffer_out, self._counters, config.buffer_mb << 20),
+            name="recast-capture-buffer",
+            daemon=True,
+        )
+        self._buffer.start()
         if not ready.wait(60.0):
             raise RuntimeError("the capture writer process did not start")
         self._queue: deque[Exchange] = deque()
@@ -112,7 +186,7 @@ class ProcessCapture:
         self._batch = config.batch_size
         self._interval = batch_interval
         self._wake = threading.Event()
-        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
         self._closed = False
         self.sent = 0
         self.dropped_local = 0
@@ -145,17 +219,33 @@ class ProcessCapture:
         while True:
             self._wake.wait(self._interval)
             self._wake.clear()
-            while batch := self._take():
-                try:
-                    self._sender.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
-                    self.sent += len(batch)
-                except (OSError, pickle.PicklingError) as exc:
-                    self.send_failed += len(batch)
-                    log.error(
-                        "capture: could not hand %d exchanges to the writer: %s", len(batch), exc
-                    )
+            while self._send_batch():
+                pass
             if self._closed and not self._queue:
                 return
+
+    def _send_batch(self) -> bool:
+        """Send one batch; ``False`` when the queue was empty. Taking and sending happen
+        under one lock, so a flush marker can never overtake a batch already taken."""
+        with self._send_lock:
+            batch = self._take()
+            if not batch:
+                return False
+            try:
+                self._sender.send_bytes(_frame(batch))
+                self.sent += len(batch)
+            except (OSError, pickle.PicklingError) as exc:
+                self.send_failed += len(batch)
+                log.error("capture: could not hand %d exchanges to the writer: %s", len(batch), exc)
+        return True
+
+    def _send_marker(self, marker: bytes) -> bool:
+        with self._send_lock:
+            try:
+                self._sender.send_bytes(marker)
+            except OSError:
+                return False
+        return True
 
     # -- accounting, flushing ----------------------------------------------------------------
     def stats(self) -> dict[str, int]:
@@ -191,27 +281,27 @@ class ProcessCapture:
         while self._queue and time.monotonic() < deadline:
             time.sleep(0.01)
         done = self._counters[_DONE]
-        try:
-            self._sender.send_bytes(b"flush")
-        except OSError:
+        if not self._send_marker(_FLUSH):
             return False
         while self._counters[_DONE] == done and time.monotonic() < deadline:
-            if not self._process.is_alive():
+            if not (self._process.is_alive() and self._buffer.is_alive()):
                 return False
             time.sleep(0.01)
         return self.stats()["pending"] == 0
 
     def close(self, timeout: float = 30.0) -> bool:
-        """Send what is queued, let the writer finish, stop it. Safe to call twice."""
+        """Send what is queued, let the writer finish, stop both processes. Safe to call twice."""
         if self._closed:
             return not self._process.is_alive() and self.stats()["pending"] == 0
         self._closed = True
         self._wake.set()
         self._thread.join(timeout)
-        with contextlib.suppress(OSError):
-            self._sender.send_bytes(b"")
-        self._process.join(timeout)
-        if self._process.is_alive():
+        self._send_marker(_END)
+        deadline = time.monotonic() + timeout
+        for process in (self._process, self._buffer):
+            process.join(max(deadline - time.monotonic(), 0.1))
+        if self._process.is_alive() or self._buffer.is_alive():
             self._process.terminate()
+            self._buffer.terminate()
             return False
         return self.stats()["pending"] == 0

@@ -133,6 +133,7 @@ class CaptureConfig(_Strict):
     store: str | None = None  # default: sqlite in RECAST_HOME
     queue_size: int = Field(10_000, ge=1)
     batch_size: int = Field(200, ge=1)
+    buffer_mb: int = Field(256, ge=1)
     redact_patterns: list[str] = Field(default_factory=list)
     redact_fields: list[str] = Field(default_factory=list)
     retention_days: int | None = Field(None, ge=1)

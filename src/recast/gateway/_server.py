@@ -210,7 +210,8 @@ class Runtime:
         for task in self._tasks:
             task.cancel()
         if self.capture is not None:
-            done = await asyncio.to_thread(self.capture.close, 30.0)
+            # a backlog the low-priority writer left (after a saturating burst) is written now
+            done = await asyncio.to_thread(self.capture.close, 120.0)
             stats = self.capture.stats()
             log.info(
                 "captures flushed" if done else "captures NOT all flushed",
