@@ -10,7 +10,10 @@ c=1 / c=64 / streaming c=16) against
                       2 workers, master key, no DB),
 
 then prints the table and the overhead: added p50 at c=1, throughput ratios against
-LiteLLM at c=64 and streaming c=16, and what capture costs.
+LiteLLM at c=64 and streaming c=16, and what capture costs. The two recast gateways run
+side by side and their repeats alternate (the capture writer's backlog drained before
+each run), so the capture price is not an artefact of a noisy spell on a shared machine;
+after the runs the capture gateway reports its backlog and, at shutdown, its totals.
 
     .venv/bin/python bench/gateway_bench.py            # full runs (~12 minutes)
     .venv/bin/python bench/gateway_bench.py --quick    # 3-second smoke runs
@@ -35,6 +38,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,9 +119,11 @@ def run_harness(
     args: argparse.Namespace,
     key: str = "sk-dummy",
     pids: list[int] | None = None,
+    repeats: int | None = None,
 ) -> list[str]:
     """Run bench.sh; return its result lines (``target conc rps p50_ms p99_ms # ...``)."""
-    command = ["bash", str(HARNESS / "bench.sh"), "-l", label, "-k", key, "-r", str(args.repeats)]
+    runs = str(repeats or args.repeats)
+    command = ["bash", str(HARNESS / "bench.sh"), "-l", label, "-k", key, "-r", runs]
     if pids:
         command += ["-p", ",".join(str(p) for p in pids)]
     if args.quick:
@@ -138,7 +145,21 @@ def run_harness(
     return lines
 
 
-def recast_target(args: argparse.Namespace, capture: bool, port: int) -> list[str]:
+@dataclass
+class Gateway:
+    """A running ``recast serve`` for the bench."""
+
+    label: str
+    url: str
+    key: str
+    process: subprocess.Popen[bytes]
+    home: Path
+    capture: bool
+
+
+@contextlib.contextmanager
+def running_recast(args: argparse.Namespace, capture: bool, port: int) -> Iterator[Gateway | None]:
+    """Start ``recast serve`` (with or without capture) in its own home; stop it after."""
     home = Path(tempfile.mkdtemp(prefix="recast-bench-"))
     config = home / "gateway.yaml"
     config.write_text(
@@ -180,12 +201,9 @@ def recast_target(args: argparse.Namespace, capture: bool, port: int) -> list[st
     try:
         if not wait_for(f"http://127.0.0.1:{port}/readyz", 60):
             say(f"{label}: gateway did not become ready; see {home / 'serve.log'}")
-            return []
-        lines = run_harness(label, f"http://127.0.0.1:{port}/v1", args, key, [process.pid])
-        if capture:
-            served = sum(int(n) for line in lines for n in re.findall(r"\bn=(\d+)", line))
-            report_capture_backlog(home / "recast.db", _tree(process.pid), served)
-        return lines
+            yield None
+        else:
+            yield Gateway(label, f"http://127.0.0.1:{port}/v1", key, process, home, capture)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -196,6 +214,35 @@ def recast_target(args: argparse.Namespace, capture: bool, port: int) -> list[st
         if capture:
             report_capture_totals(home / "serve.log")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def run_recast_pair(args: argparse.Namespace) -> list[str]:
+    """Both recast targets up at once, their repeats alternating (capture, no capture, ...),
+    so a noisy spell on this shared machine hits both alike. Before each run the capture
+    gateway's writer finishes its backlog, so neither run pays for the other's captures."""
+    lines: list[str] = []
+    wanted = [c for c, name in ((True, "recast"), (False, "recast-nocap")) if name not in args.skip]
+    with contextlib.ExitStack() as stack:
+        gateways = [
+            stack.enter_context(running_recast(args, capture, 18090 + index))
+            for index, capture in enumerate(wanted)
+        ]
+        served = 0
+        for _ in range(1 if args.quick else args.repeats):
+            for gw in gateways:
+                if gw is None:
+                    continue
+                for other in gateways:
+                    if other is not None and other.capture:
+                        wait_for_backlog(other.home / "recast.db")
+                run = run_harness(gw.label, gw.url, args, gw.key, [gw.process.pid], repeats=1)
+                lines += run
+                if gw.capture:
+                    served += sum(int(n) for line in run for n in re.findall(r"\bn=(\d+)", line))
+        for gw in gateways:
+            if gw is not None and gw.capture:
+                report_capture_backlog(gw.home / "recast.db", _tree(gw.process.pid), served)
+    return lines
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -216,28 +263,35 @@ def _tree(pid: int) -> list[int]:
     return tree
 
 
-def report_capture_backlog(db: Path, pids: list[int], served: int) -> None:
-    """After the capture runs: how long the low-priority writer took to catch up, the CPU
-    it spent doing so, and how many exchanges the store holds (printed for the note)."""
+def _stored(db: Path) -> int:
     import sqlite3
 
-    def rows() -> int:
-        try:
-            with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
-                return int(conn.execute("SELECT count(*) FROM exchanges").fetchone()[0])
-        except sqlite3.Error:
-            return -1
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            return int(conn.execute("SELECT count(*) FROM exchanges").fetchone()[0])
+    except sqlite3.Error:
+        return -1
 
-    started, cpu_before, last, still = time.monotonic(), _cpu_seconds(pids), rows(), 0.0
-    while still < 3.0 and time.monotonic() - started < 600:
+
+def wait_for_backlog(db: Path, quiet: float = 3.0) -> float:
+    """Wait until the store stops growing for ``quiet`` seconds; return how long it grew."""
+    started, last, still = time.monotonic(), _stored(db), 0.0
+    while still < quiet and time.monotonic() - started < 600:
         time.sleep(0.5)
-        now = rows()
+        now = _stored(db)
         still = still + 0.5 if now == last else 0.0
         last = now
-    spent = time.monotonic() - started - still
+    return time.monotonic() - started - still
+
+
+def report_capture_backlog(db: Path, pids: list[int], served: int) -> None:
+    """After the last run: how long the low-priority writer took to catch up, the CPU it
+    spent doing so, and how many exchanges the store holds (printed for the note)."""
+    cpu_before = _cpu_seconds(pids)
+    spent = wait_for_backlog(db)
     cpu = _cpu_seconds(pids) - cpu_before
     print(
-        f"# capture backlog: store holds {last} exchanges for {served} measured requests "
+        f"# capture backlog: store holds {_stored(db)} exchanges for {served} measured requests "
         f"(+ the harness's sanity requests); the writer caught up {spent:.1f} s after the "
         f"last run, using {cpu:.1f} CPU-s",
         flush=True,
@@ -393,10 +447,7 @@ def main() -> None:
         print("target conc rps p50_ms p99_ms")
         if "direct" not in args.skip:
             lines += run_harness("direct", UPSTREAM + "/v1", args)
-        if "recast" not in args.skip:
-            lines += recast_target(args, capture=True, port=18090)
-        if "recast-nocap" not in args.skip:
-            lines += recast_target(args, capture=False, port=18091)
+        lines += run_recast_pair(args)
         if "litellm" not in args.skip:
             lines += litellm_target(args)
     finally:

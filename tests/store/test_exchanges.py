@@ -237,3 +237,15 @@ def test_ids_are_unique_and_sort_by_time() -> None:
     time.sleep(0.005)
     later = new_id()
     assert later > max(first)
+
+
+@given(st.lists(st.floats(min_value=1e9, max_value=4e9), min_size=2, max_size=20))
+def test_ids_for_given_times_sort_by_those_times(moments: list[float]) -> None:
+    """The gateway's writer makes ids from the request's arrival time, not its own clock."""
+    from recast.store import new_id
+
+    ids = {moment: new_id(moment) for moment in moments}
+    by_time = sorted(moments, key=lambda m: int(m * 1000))
+    assert [int(m * 1000) for m in sorted(moments, key=ids.__getitem__)] == [
+        int(m * 1000) for m in by_time
+    ]

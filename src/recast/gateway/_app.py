@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import operator
 import random
 import re
 import time
@@ -122,35 +123,12 @@ class Exchange:
     arrived: float = 0.0
 
     def __reduce__(self) -> tuple[type[Exchange], tuple[Any, ...]]:
-        # Pickled by the capture process hand-off: positional fields are several times
-        # cheaper to pickle than the slots-state dict pickle builds by default.
-        return Exchange, (
-            self.id,
-            self.endpoint,
-            self.requested_model,
-            self.request,
-            self.served_model,
-            self.upstream,
-            self.platform,
-            self.route,
-            self.route_detail,
-            self.status,
-            self.stream,
-            self.response_body,
-            self.latency_ms,
-            self.ttft_ms,
-            self.error,
-            self.key_id,
-            self.shadow_of,
-            self.truncated,
-            self.request_body,
-            self.input_tokens,
-            self.output_tokens,
-            self.cached_tokens,
-            self.cost_usd,
-            self.usage_read,
-            self.arrived,
-        )
+        # Pickled by the capture process hand-off: positional fields (one C-level
+        # attrgetter call) pickle several times faster than the slots-state dict.
+        return Exchange, _exchange_fields(self)
+
+
+_exchange_fields = operator.attrgetter(*Exchange.__dataclass_fields__)
 
 
 class CaptureSink(Protocol):
@@ -705,7 +683,8 @@ class Gateway:
         if served != model:
             extra_headers.append((b"x-recast-served-model", served.encode("ascii", "replace")))
         capture_on = self.capture is not None
-        exchange_id = _new_id() if capture_on or decision.shadow else ""
+        # the primary's id is needed now only to link shadows; otherwise the writer makes it
+        exchange_id = _new_id() if decision.shadow else ""
 
         def capture_primary(
             status: int,

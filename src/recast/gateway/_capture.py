@@ -68,7 +68,7 @@ def to_captured(exchange: Exchange, prices: _Prices | None = None) -> CapturedEx
     if exchange.request_body:
         request = RawJson(_text(exchange.request_body))
     return CapturedExchange(
-        id=exchange.id or new_id(),
+        id=exchange.id or new_id(exchange.arrived or None),
         captured_at=datetime.fromtimestamp(exchange.arrived, timezone.utc)
         if exchange.arrived
         else utcnow(),

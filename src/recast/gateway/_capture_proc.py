@@ -96,7 +96,11 @@ def _buffer_main(inbound: Connection, outbound: Connection, counters: Any, limit
 
 
 def _lower_priority() -> None:
-    """Yield the CPU to the gateway: the writer catches up whenever a core is free."""
+    """Yield the CPU to the gateway: nice 19, so serving comes first on a busy machine.
+
+    Not ``SCHED_IDLE``: under sustained saturation it would never run, holding the
+    store's write lock (and everyone else's writes) while it waits for an idle core.
+    """
     with contextlib.suppress(AttributeError, OSError):
         os.nice(19)
 

@@ -21,13 +21,14 @@ _CROCKFORD = bytes.maketrans(
 )
 
 
-def new_id() -> str:
+def new_id(at: float | None = None) -> str:
     """Return a new id: 26 Crockford base32 characters, sortable by creation time.
 
-    Like a ULID, 48 bits of Unix milliseconds then 80 random bits (``random``
-    reseeds in forked children; ids need to be unique, not secret).
+    Like a ULID, 48 bits of Unix milliseconds (now, or ``at`` in Unix seconds) then 80
+    random bits (``random`` reseeds in forked children; ids need to be unique, not secret).
     """
-    raw = ((time.time_ns() // 1_000_000) << 80 | random.getrandbits(80)).to_bytes(16, "big")
+    millis = int(at * 1000) if at else time.time_ns() // 1_000_000
+    raw = (millis << 80 | random.getrandbits(80)).to_bytes(16, "big")
     return base64.b32encode(raw)[:26].translate(_CROCKFORD).decode("ascii")
 
 
