@@ -52,3 +52,29 @@ def postgres_url() -> str:
             pytest.fail("RECAST_TEST_POSTGRES_URL is not set; scripts/test starts PostgreSQL")
         pytest.skip("RECAST_TEST_POSTGRES_URL not set (run scripts/test to start PostgreSQL)")
     return url
+
+
+#: Debian's Chromium, launched so this closed network refuses none of its background calls.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium() -> Iterator[object]:
+    """A headless Chromium (Playwright ``Browser``); skips where Chromium is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -114,61 +114,47 @@ def test_bad_weights_and_missing_cases(recorded_data: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.browser
-def test_html_report_in_headless_chromium(recorded_data: Path, tmp_path: Path) -> None:
-    if not Path("/usr/bin/chromium").exists() or shutil.which("chromium") is None:
-        pytest.skip("needs /usr/bin/chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
+def test_html_report_in_headless_chromium(
+    recorded_data: Path, tmp_path: Path, chromium: Any
+) -> None:
     report = tmp_path / "report.html"
     result = runner.invoke(
         app, [*_arena_args(recorded_data), "--sample", "120", "--html", str(report)]
     )
     assert result.exit_code == 0, result.output
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1300, "height": 1000})
-        errors: list[str] = []
-        requests: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(report.as_uri())
-        assert page.locator("#leaderboard tbody tr").count() == 2
-        assert page.locator("#chart-scatter circle").count() == 2
-        assert page.locator("#chart-metrics rect.bar").count() >= 8
-        assert page.locator("#chart-latency").count() == 1
-        rows = page.locator("#cases tbody tr.case")
-        assert rows.count() == 120
-        # Worst first: the first row's fidelity is the lowest.
-        first = float(rows.nth(0).locator("td").nth(0).inner_text().strip())
-        last = float(rows.nth(rows.count() - 1).locator("td").nth(0).inner_text().strip())
-        assert first <= last
-        # Text filter narrows the list; the tag filter too.
-        page.fill("#f-text", "python")
-        narrowed = page.locator("#cases tbody tr.case").count()
-        assert 0 < narrowed < 120
-        page.fill("#f-text", "")
-        page.select_option("#f-candidate", "gpt-3.5-turbo-0125")
-        tag = page.locator("#f-tag option").nth(2).get_attribute("value")
-        page.select_option("#f-tag", tag)
-        assert 0 < page.locator("#cases tbody tr.case").count() < 120
-        page.select_option("#f-tag", "")
-        # Opening a case shows the side-by-side diff.
-        page.locator("#cases tbody tr.case").nth(0).click()
-        detail = page.locator("tr.detail")
-        assert detail.count() == 1
-        assert detail.locator("pre.baseline").count() == 1
-        assert detail.locator("del, ins").count() > 0
-        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        browser.close()
+    page = chromium.new_page(viewport={"width": 1300, "height": 1000})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri())
+    assert page.locator("#leaderboard tbody tr").count() == 2
+    assert page.locator("#chart-scatter circle").count() == 2
+    assert page.locator("#chart-metrics rect.bar").count() >= 8
+    assert page.locator("#chart-latency").count() == 1
+    rows = page.locator("#cases tbody tr.case")
+    assert rows.count() == 120
+    # Worst first: the first row's fidelity is the lowest.
+    first = float(rows.nth(0).locator("td").nth(0).inner_text().strip())
+    last = float(rows.nth(rows.count() - 1).locator("td").nth(0).inner_text().strip())
+    assert first <= last
+    # Text filter narrows the list; the tag filter too.
+    page.fill("#f-text", "python")
+    narrowed = page.locator("#cases tbody tr.case").count()
+    assert 0 < narrowed < 120
+    page.fill("#f-text", "")
+    page.select_option("#f-candidate", "gpt-3.5-turbo-0125")
+    tag = page.locator("#f-tag option").nth(2).get_attribute("value")
+    page.select_option("#f-tag", tag)
+    assert 0 < page.locator("#cases tbody tr.case").count() < 120
+    page.select_option("#f-tag", "")
+    # Opening a case shows the side-by-side diff.
+    page.locator("#cases tbody tr.case").nth(0).click()
+    detail = page.locator("tr.detail")
+    assert detail.count() == 1
+    assert detail.locator("pre.baseline").count() == 1
+    assert detail.locator("del, ins").count() > 0
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert errors == []
     assert all(url.startswith("file://") for url in requests), requests

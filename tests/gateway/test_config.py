@@ -221,6 +221,19 @@ def test_recast_serve_keys_commands(tmp_path: Path) -> None:
     assert json.loads(empty.stdout)["keys"] == []
 
 
+def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float, poll: float) -> None:
+    """Wait for a ``recast serve`` process to answer /readyz; fail if it dies or takes long."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url + "/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(poll)
+
+
 @pytest.mark.slow
 def test_recast_serve_process_sighup_and_graceful_stop(
     tmp_path: Path, upstream: FakeUpstream
@@ -246,15 +259,7 @@ def test_recast_serve_process_sighup_and_graceful_stop(
     url = f"http://127.0.0.1:{port}"
     headers = {"authorization": f"Bearer {key}"}
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.2)
+        _wait_ready(url, process, seconds=60, poll=0.2)
 
         def served() -> str | None:
             return httpx.post(
@@ -335,15 +340,7 @@ def test_two_workers_survive_sighup_with_broken_config(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(url + "/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.3)
+        _wait_ready(url, process, seconds=90, poll=0.3)
         assert _served(url) == "gpt-4.1"
         path.write_text("upstreams: [{name: a, base_url: nope}]\n")
         process.send_signal(signal.SIGHUP)  # uvicorn restarts both workers

@@ -16,16 +16,6 @@ from recast.gateway._ui import render_dashboard
 from .conftest import base_config
 from .upstream import FakeUpstream
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @dataclass
 class _Runtime:
@@ -34,11 +24,9 @@ class _Runtime:
 
 
 @pytest.mark.browser
-def test_dashboard_in_chromium(upstream: FakeUpstream, gateway: Any, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
+def test_dashboard_in_chromium(
+    upstream: FakeUpstream, gateway: Any, tmp_path: Path, chromium: Any
+) -> None:
     routes = {
         "gpt-4.5-preview": {
             "policy": "redirect",
@@ -72,16 +60,13 @@ def test_dashboard_in_chromium(upstream: FakeUpstream, gateway: Any, tmp_path: P
         while gw.app._background and time.monotonic() < deadline:
             time.sleep(0.05)
         capture.writer.flush(10)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            page = browser.new_page()
-            response = page.goto(gw.url + "/ui")
-            assert response is not None and response.status == 200
-            models = page.locator("#models tbody tr").all_inner_texts()
-            routes_rows = page.locator("#routes tbody tr").all_inner_texts()
-            shadows = page.locator("#shadows tbody tr").all_inner_texts()
-            page.screenshot(path=str(tmp_path / "ui.png"), full_page=True)
-            browser.close()
+        page = chromium.new_page()
+        response = page.goto(gw.url + "/ui")
+        assert response is not None and response.status == 200
+        models = page.locator("#models tbody tr").all_inner_texts()
+        routes_rows = page.locator("#routes tbody tr").all_inner_texts()
+        shadows = page.locator("#shadows tbody tr").all_inner_texts()
+        page.screenshot(path=str(tmp_path / "ui.png"), full_page=True)
     capture.close()
     assert models[0].startswith("gpt-4o\t12\t") and "75.0%" in models[0]
     retiring = next(row for row in models if row.startswith("gpt-4.5-preview"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -42,19 +43,18 @@ _NO_REDACTION = Redactor(secrets=False)
 _EXCHANGE_JSON = ("route_detail", "request_json", "response_json", "tags")
 
 
-_last_second: list[Any] = [None, ""]
+@functools.lru_cache(maxsize=8)
+def _second_text(second: datetime) -> str:
+    return second.replace(tzinfo=None).isoformat(" ")
 
 
 def _sqlite_timestamp(moment: datetime) -> str:
     """UTC ``YYYY-MM-DD HH:MM:SS.ffffff``: the text SQLAlchemy stores for DateTime on SQLite.
 
-    The capture path formats thousands per second: the part up to the second is reused.
+    The capture path formats thousands per second: the part up to the second is reused
+    (a cache, not shared mutable state, so concurrent writers cannot mix two seconds).
     """
-    second = moment.replace(microsecond=0)
-    if second != _last_second[0]:
-        _last_second[0] = second
-        _last_second[1] = second.replace(tzinfo=None).isoformat(" ")
-    return f"{_last_second[1]}.{moment.microsecond:06d}"
+    return f"{_second_text(moment.replace(microsecond=0))}.{moment.microsecond:06d}"
 
 
 def _raw_texts(exchanges: Sequence[CapturedExchange]) -> Iterator[str]:
