@@ -302,13 +302,20 @@ def report_capture_totals(serve_log: Path) -> None:
     """Sum what each worker's capture reported at shutdown (captured, dropped, failed)."""
     import json
 
-    totals = {"workers": 0, "captured": 0, "dropped": 0, "failed": 0, "pending": 0}
+    totals = {
+        "workers": 0,
+        "captured": 0,
+        "dropped": 0,
+        "failed": 0,
+        "pending": 0,
+        "catch_up_batches": 0,
+    }
     for line in serve_log.read_text(errors="replace").splitlines():
         with contextlib.suppress(ValueError):
             doc = json.loads(line)
             if isinstance(doc, dict) and doc.get("event") == "capture_closed":
                 totals["workers"] += 1
-                for key in ("captured", "dropped", "failed", "pending"):
+                for key in ("captured", "dropped", "failed", "pending", "catch_up_batches"):
                     totals[key] += int(doc.get(key, 0))
     print("# capture totals at shutdown: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
 

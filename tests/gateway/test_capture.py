@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -62,6 +63,7 @@ def test_exchanges_captured_with_what_audition_needs(
     capture = make_capture(store_url, config)
     with gateway(config, capture=capture) as gw:
         client = openai.OpenAI(base_url=gw.v1, api_key="x", max_retries=0)
+        started = datetime.now(timezone.utc)
         client.chat.completions.create(
             model="support-bot", messages=[{"role": "user", "content": "plain"}]
         )
@@ -90,6 +92,13 @@ def test_exchanges_captured_with_what_audition_needs(
     assert plain.response["choices"][0]["message"]["content"] == "echo: plain"  # type: ignore[index]
     assert (plain.input_tokens, plain.output_tokens) == (11, 7)
     assert plain.latency_ms is not None and plain.latency_ms > 0
+    # every field in its column (the relay builds exchanges positionally)
+    assert plain.endpoint == "/v1/chat/completions" and plain.platform == "openai"
+    assert plain.route_detail["reason"] == "alias"  # type: ignore[index]
+    assert not plain.stream and plain.ttft_ms is None and plain.cached_tokens is None
+    assert plain.cost_usd == pytest.approx(11 * 2e-6 + 7 * 8e-6)  # gpt-4.1 list prices
+    assert plain.error is None and plain.key_id is None and plain.shadow_of is None
+    assert started <= plain.captured_at <= streamed.captured_at <= tools.captured_at
     assert streamed.stream and streamed.ttft_ms is not None
     assert streamed.response["choices"][0]["message"]["content"].strip() == (  # type: ignore[index]
         "echo: streamed answer"
@@ -273,6 +282,30 @@ def test_captures_read_back_as_audition_cases(
     assert len(pairs) == 2 and all(p.shadows[0].served_model == "gpt-4.1" for p in pairs)
 
 
+def _exchange(i: int, body_size: int = 100) -> Any:
+    """A relayed exchange as the gateway offers it, with a distinct response body
+    (pickle would send one shared object once)."""
+    from recast.gateway._app import Exchange
+
+    return Exchange(
+        id=f"ex{i:04d}",
+        endpoint="/v1/chat/completions",
+        requested_model="m",
+        request=None,
+        request_body=json.dumps({"model": "m", "n": i}).encode(),
+        served_model="m",
+        upstream="fake",
+        platform="openai",
+        route="direct",
+        route_detail={"reason": "direct"},
+        status=200,
+        stream=False,
+        response_body=json.dumps({"content": f"{i}" + "x" * body_size}).encode(),
+        latency_ms=1.0,
+        ttft_ms=None,
+    )
+
+
 def test_buffer_absorbs_a_held_up_writer_then_drops_and_counts(
     upstream: FakeUpstream, tmp_path: Any
 ) -> None:
@@ -281,36 +314,22 @@ def test_buffer_absorbs_a_held_up_writer_then_drops_and_counts(
     that, and everything it held is written once the writer gets going again."""
     import sqlite3
 
-    from recast.gateway._app import Exchange
-
     path = tmp_path / "held.db"
     open_store(f"sqlite:///{path}").close()
     config = base_config(upstream, capture={"batch_size": 10, "buffer_mb": 1})
     capture = ProcessCapture(f"sqlite:///{path}", parse_config(config).capture)
-    assert os.getpriority(os.PRIO_PROCESS, capture._process.pid) == 19  # yields to serving
+    idle, catch_up = (process.pid for process in capture._writers)
+    assert os.getpriority(os.PRIO_PROCESS, idle) == 19  # both yield to serving
+    assert os.getpriority(os.PRIO_PROCESS, catch_up) == 19
+    if hasattr(os, "SCHED_IDLE"):
+        assert os.sched_getscheduler(idle) == os.SCHED_IDLE
+        assert os.sched_getscheduler(catch_up) == os.SCHED_OTHER
     lock = sqlite3.connect(path, isolation_level=None)
     lock.execute("BEGIN EXCLUSIVE")  # the writer now waits on the database
     total = 100
     try:
         for i in range(total):
-            exchange = Exchange(
-                id=f"ex{i:04d}",
-                endpoint="/v1/chat/completions",
-                requested_model="m",
-                request=None,
-                request_body=json.dumps({"model": "m", "n": i}).encode(),
-                served_model="m",
-                upstream="fake",
-                platform="openai",
-                route="direct",
-                route_detail={"reason": "direct"},
-                status=200,
-                stream=False,
-                # distinct 50 KB bodies (pickle would send one shared object once)
-                response_body=json.dumps({"content": f"{i}" + "x" * 50_000}).encode(),
-                latency_ms=1.0,
-                ttft_ms=None,
-            )
+            exchange = _exchange(i, body_size=50_000)
             assert capture.offer(exchange)
         deadline = time.monotonic() + 30
         while capture.stats()["dropped"] == 0 and time.monotonic() < deadline:
@@ -327,3 +346,87 @@ def test_buffer_absorbs_a_held_up_writer_then_drops_and_counts(
     assert stats["captured"] + stats["dropped"] == total and stats["failed"] == 0
     with open_store(f"sqlite:///{path}") as store:
         assert store.count_exchanges() == stats["captured"]
+
+
+def test_catch_up_writer_takes_over_before_anything_is_dropped(
+    upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    """While the idle writer is behind and more than half the buffer is held, batches go
+    to the catch-up writer; nothing is dropped while the buffer has room."""
+    import sqlite3
+
+    path = tmp_path / "behind.db"
+    open_store(f"sqlite:///{path}").close()
+    config = base_config(upstream, capture={"batch_size": 10, "buffer_mb": 4})
+    capture = ProcessCapture(f"sqlite:///{path}", parse_config(config).capture)
+    lock = sqlite3.connect(path, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")  # both writers wait: the buffer fills past half
+    total = 100  # ten batches of ~0.5 MB: the idle writer's pipe holds two
+    try:
+        for i in range(total):
+            assert capture.offer(_exchange(i, body_size=50_000))
+        deadline = time.monotonic() + 30
+        while capture.stats()["catch_up_batches"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert capture.stats()["catch_up_batches"] > 0
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert capture.flush(60)
+    capture.close()
+    stats = capture.stats()
+    assert (stats["captured"], stats["dropped"], stats["failed"]) == (total, 0, 0)
+    with open_store(f"sqlite:///{path}") as store:
+        assert store.count_exchanges() == total
+
+
+@pytest.mark.parametrize(
+    ("held", "now", "expected"),
+    [
+        (0, False, False),
+        (50, False, False),
+        (51, True, True),
+        (51, False, True),
+        (13, True, True),
+        (12, True, False),
+    ],
+)
+def test_catch_up_switches_with_hysteresis(held: int, now: bool, expected: bool) -> None:
+    from recast.gateway._capture_proc import catching_up
+
+    assert catching_up(held, 100, now) is expected
+
+
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_idle_priority_writer_still_finishes_on_a_saturated_machine(
+    upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    """The idle-class writer yields to everything, but is not starved: with every core
+    busy at normal priority it still writes what it was given (so a transaction it began
+    cannot hold the store's write lock indefinitely)."""
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    config = base_config(upstream, capture={"batch_size": 25})
+    capture = ProcessCapture(url, parse_config(config).capture)
+    spinners = [
+        multiprocessing.get_context("spawn").Process(target=_spin, args=(120.0,), daemon=True)
+        for _ in range(os.cpu_count() or 2)
+    ]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        for i in range(50):
+            assert capture.offer(_exchange(i))
+        assert capture.flush(90), capture.stats()
+        assert all(spinner.is_alive() for spinner in spinners)  # still saturated throughout
+    finally:
+        for spinner in spinners:
+            spinner.terminate()
+        capture.close()
+    assert capture.stats()["captured"] == 50

@@ -144,6 +144,22 @@ def test_retention_by_rows_keeps_the_newest(store: Store) -> None:
     assert store.count_exchanges() == 0
 
 
+def test_retention_in_chunks_deletes_the_same_rows(store: Store) -> None:
+    """Small transactions (so an idle-priority writer never holds the lock for long),
+    same outcome: shadows go with their primary even when it falls in an earlier chunk."""
+    now = T0 + timedelta(days=30)
+    rows = [_ex(at=T0 + timedelta(minutes=i)) for i in range(25)]
+    young_shadow = _ex(at=now, route="shadow", shadow_of=rows[3].id)
+    old_shadow = _ex(at=T0 + timedelta(hours=3), route="shadow", shadow_of=rows[20].id)
+    recent = [_ex(at=now - timedelta(days=1, minutes=i)) for i in range(7)]
+    store.capture_many([*rows, young_shadow, old_shadow, *recent])
+    assert store.apply_retention(max_age_days=7, now=now, chunk=4) == 27
+    assert {e.id for e in store.iter_exchanges(include_shadows=True)} == {r.id for r in recent}
+    assert store.apply_retention(max_rows=2, chunk=2) == 5
+    newest = sorted(recent[:2], key=lambda r: r.captured_at)
+    assert [e.id for e in store.iter_exchanges()] == [r.id for r in newest]
+
+
 def test_secrets_never_reach_the_store(store: Store) -> None:
     keys = [
         "sk-proj-Abc123Def456Ghi789Jkl012Mno345",

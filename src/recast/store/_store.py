@@ -467,44 +467,58 @@ class Store:
         max_rows: int | None = None,
         *,
         now: datetime | None = None,
+        chunk: int = 1000,
     ) -> int:
         """Delete old exchanges; return how many rows were deleted.
 
         ``max_age_days`` removes exchanges captured more than that many days before
         ``now``; ``max_rows`` then keeps only the newest ``max_rows`` rows. Shadow
-        results go with their primary.
+        results go with their primary. Rows go ``chunk`` at a time, one transaction
+        each, so a large clean-up never holds the store's write lock for long (the
+        gateway's capture writer runs it at idle priority while other writers wait).
         """
+        if max_rows is not None and max_rows < 0:
+            raise StoreError(f"max_rows must be 0 or more, not {max_rows!r}.")
         ex = t.exchanges.c
         deleted = 0
-        with self._write() as conn:
-            if max_age_days is not None:
-                cutoff = (_aware(now) or utcnow()) - timedelta(days=max_age_days)
-                deleted += self._delete_older(conn, ex.captured_at < cutoff)
-            if max_rows is not None:
-                if max_rows < 0:
-                    raise StoreError(f"max_rows must be 0 or more, not {max_rows!r}.")
+        if max_age_days is not None:
+            cutoff = (_aware(now) or utcnow()) - timedelta(days=max_age_days)
+            deleted += self._delete_older(ex.captured_at < cutoff, chunk)
+        if max_rows is not None:
+            with self._read() as conn:
                 edge = conn.execute(
                     sa.select(ex.captured_at, ex.id)
                     .order_by(ex.captured_at.desc(), ex.id.desc())
                     .offset(max_rows)
                     .limit(1)
                 ).first()
-                if edge is not None:
-                    older = sa.or_(
-                        ex.captured_at < edge.captured_at,
-                        sa.and_(ex.captured_at == edge.captured_at, ex.id <= edge.id),
-                    )
-                    deleted += self._delete_older(conn, older)
+            if edge is not None:
+                older = sa.or_(
+                    ex.captured_at < edge.captured_at,
+                    sa.and_(ex.captured_at == edge.captured_at, ex.id <= edge.id),
+                )
+                deleted += self._delete_older(older, chunk)
         return deleted
 
-    @staticmethod
-    def _delete_older(conn: sa.Connection, older: sa.ColumnElement[bool]) -> int:
+    def _delete_older(self, older: sa.ColumnElement[bool], chunk: int) -> int:
+        """Delete the rows matching ``older``, oldest first, ``chunk`` per transaction,
+        each with any newer shadows of theirs."""
         ex = t.exchanges.c
-        doomed = sa.select(ex.id).where(older).scalar_subquery()
-        orphans = conn.execute(
-            sa.delete(t.exchanges).where(ex.shadow_of.in_(doomed), sa.not_(older))
-        ).rowcount
-        return int(orphans) + int(conn.execute(sa.delete(t.exchanges).where(older)).rowcount)
+        deleted = 0
+        while True:
+            with self._write() as conn:
+                ids = list(
+                    conn.execute(
+                        sa.select(ex.id).where(older).order_by(ex.captured_at, ex.id).limit(chunk)
+                    ).scalars()
+                )
+                if not ids:
+                    return deleted
+                shadows = sa.delete(t.exchanges).where(ex.shadow_of.in_(ids), sa.not_(older))
+                deleted += int(conn.execute(shadows).rowcount)
+                deleted += int(conn.execute(sa.delete(t.exchanges).where(ex.id.in_(ids))).rowcount)
+            if len(ids) < chunk:
+                return deleted
 
     # --- gateway keys -------------------------------------------------------------
 

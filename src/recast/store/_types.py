@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import random
 import time
@@ -14,22 +13,22 @@ from typing import Union
 #: Any value ``json.dumps`` accepts (read back as dicts, lists and scalars).
 JsonValue = Union[Mapping[str, "JsonValue"], Sequence["JsonValue"], str, int, float, bool, None]
 
-# base64's base32 alphabet mapped onto Crockford's (both in ascending order, so
-# byte order and text order agree).
-_CROCKFORD = bytes.maketrans(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-)
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # 10 bits -> two characters
+_SHIFTS = tuple(range(120, -1, -10))
 
 
 def new_id(at: float | None = None) -> str:
-    """Return a new id: 26 Crockford base32 characters, sortable by creation time.
+    """Return a new id: a ULID (26 Crockford base32 characters), sortable by creation time.
 
-    Like a ULID, 48 bits of Unix milliseconds (now, or ``at`` in Unix seconds) then 80
-    random bits (``random`` reseeds in forked children; ids need to be unique, not secret).
+    48 bits of Unix milliseconds (now, or ``at`` in Unix seconds) then 80 random bits
+    (``random`` reseeds in forked children; ids need to be unique, not secret). Written
+    out ten bits at a time from a table: the capture path makes thousands per second.
     """
     millis = int(at * 1000) if at else time.time_ns() // 1_000_000
-    raw = (millis << 80 | random.getrandbits(80)).to_bytes(16, "big")
-    return base64.b32encode(raw)[:26].translate(_CROCKFORD).decode("ascii")
+    number = millis << 80 | random.getrandbits(80)
+    pairs = _PAIRS
+    return "".join([pairs[(number >> shift) & 1023] for shift in _SHIFTS])
 
 
 def utcnow() -> datetime:
