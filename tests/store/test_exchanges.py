@@ -265,3 +265,18 @@ def test_ids_for_given_times_sort_by_those_times(moments: list[float]) -> None:
     assert [int(m * 1000) for m in sorted(moments, key=ids.__getitem__)] == [
         int(m * 1000) for m in by_time
     ]
+
+
+@given(st.floats(min_value=0.001, max_value=2.8e11))  # ULID time: 48 bits of ms
+def test_ids_are_standard_ulids(moment: float) -> None:
+    """Any ULID reader gets the time back: the 48-bit millisecond time is the first ten
+    characters, so the first is at most ``7`` (the two padding bits lead)."""
+    from recast.store import new_id
+
+    text = new_id(moment)
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    number = 0
+    for char in text:
+        number = number * 32 + alphabet.index(char)
+    assert number < 1 << 128
+    assert number >> 80 == int(moment * 1000)
