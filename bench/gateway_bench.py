@@ -100,9 +100,7 @@ def _children(pid: int) -> list[int]:
 
 def stop_tree(pid: int) -> None:
     """SIGTERM a process we started (its workers go with it); SIGKILL what is left after 20 s."""
-    tree = [pid]
-    for parent in list(tree):
-        tree += _children(parent)
+    tree = _tree(pid)
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 20
@@ -292,8 +290,8 @@ def report_capture_backlog(db: Path, pids: list[int], served: int) -> None:
     cpu = _cpu_seconds(pids) - cpu_before
     print(
         f"# capture backlog: store holds {_stored(db)} exchanges for {served} measured requests "
-        f"(+ the harness's sanity requests); the writer caught up {spent:.1f} s after the "
-        f"last run, using {cpu:.1f} CPU-s",
+        f"(+ the harness's warm-up and sanity requests); the writer caught up {spent:.1f} s "
+        f"after the last run, using {cpu:.1f} CPU-s",
         flush=True,
     )
 
@@ -315,7 +313,7 @@ def report_capture_totals(serve_log: Path) -> None:
             doc = json.loads(line)
             if isinstance(doc, dict) and doc.get("event") == "capture_closed":
                 totals["workers"] += 1
-                for key in ("captured", "dropped", "failed", "pending", "catch_up_batches"):
+                for key in list(totals)[1:]:  # all but "workers"
                     totals[key] += int(doc.get(key, 0))
     print("# capture totals at shutdown: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
 

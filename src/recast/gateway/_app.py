@@ -690,7 +690,7 @@ class Gateway:
                     exchange_id,  # id
                     path,  # endpoint
                     model,  # requested_model
-                    None if body else request,  # request (the writer parses request_body)
+                    request,  # request
                     served,  # served_model
                     hop.upstream.name,  # upstream
                     hop.upstream.kind,  # platform

@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from recast.gateway._app import Exchange
+from recast.gateway._app import _DIRECT, Exchange
 from recast.gateway._config import CaptureConfig
 from recast.gateway._prices import Prices as _Prices
 from recast.store import CapturedExchange, CaptureWriter, GatewayKey, Redactor, Store, open_store
@@ -24,15 +24,11 @@ from recast.store._types import new_id, utcnow
 
 log = logging.getLogger("recast.gateway.capture")
 
-_DIRECT_VALUE = {"reason": "direct"}
-_DIRECT = RawJson('{"reason":"direct"}', _DIRECT_VALUE)
+_DIRECT_TEXT = RawJson('{"reason":"direct"}', _DIRECT)
 
 
 def _text(body: bytes) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("utf-8", "replace")
+    return body.decode("utf-8", "replace")
 
 
 def build_redactor(config: CaptureConfig) -> Redactor:
@@ -60,8 +56,8 @@ def to_captured(exchange: Exchange, prices: _Prices | None = None) -> CapturedEx
         if cost is None and prices is not None and exchange.status < 400:
             cost = prices.cost(exchange.served_model, usage)
     detail: Any = exchange.route_detail
-    if detail == _DIRECT_VALUE:
-        detail = _DIRECT  # the common case, already serialised
+    if detail == _DIRECT:
+        detail = _DIRECT_TEXT  # the common case, already serialised
     if exchange.truncated:
         detail = {**(exchange.route_detail or {}), "truncated": True}
     request = exchange.request

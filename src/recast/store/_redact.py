@@ -329,10 +329,7 @@ class Redactor:
         """
         if self._rules:
             return False
-        joined = "\x00".join(texts)
-        if self._prefilter is not None:
-            return self._prefilter.search(joined.encode("utf-8", "surrogatepass")) is None
-        return self._text_is_clean(joined)
+        return self._text_is_clean("\x00".join(texts))
 
     def _text_is_clean(self, text: str) -> bool:
         if self._prefilter is not None:

@@ -61,14 +61,6 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def parse_json(body: bytes) -> Any:
-    """The decoded body, or its text when it is not JSON."""
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return body.decode("utf-8", "replace")
-
-
 def sse_events(raw: bytes | str) -> list[tuple[str | None, Any]]:
     """The (event name, decoded data) pairs of a server-sent event stream."""
     events: list[tuple[str | None, Any]] = []
