@@ -14,8 +14,11 @@ LiteLLM at c=64 and streaming c=16, and what capture costs. The two recast gatew
 side by side and their repeats alternate (the capture writer's backlog drained before
 each run), so the capture price is not an artefact of a noisy spell on a shared machine;
 after the runs the capture gateway reports its backlog and, at shutdown, its totals.
+Single runs on a shared machine still vary by more than capture's price, so capture is
+also priced from ``--capture-pairs`` short alternating c=64 pairs: the median cost with
+a bootstrap 90 % interval.
 
-    .venv/bin/python bench/gateway_bench.py            # full runs (~12 minutes)
+    .venv/bin/python bench/gateway_bench.py            # full runs (~20 minutes)
     .venv/bin/python bench/gateway_bench.py --quick    # 3-second smoke runs
     .venv/bin/python bench/gateway_bench.py --skip litellm --workers 2
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import re
 import shutil
 import signal
@@ -240,7 +244,77 @@ def run_recast_pair(args: argparse.Namespace) -> list[str]:
         for gw in gateways:
             if gw is not None and gw.capture:
                 report_capture_backlog(gw.home / "recast.db", _tree(gw.process.pid), served)
+        up = {gw.capture: gw for gw in gateways if gw is not None}
+        if args.capture_pairs and not args.quick and len(up) == 2:
+            measure_capture_pairs(up[True], up[False], args)
     return lines
+
+
+def _wrk_rps(gw: Gateway, conc: int, seconds: int) -> tuple[float, float]:
+    """One closed-loop wrk run of the harness's chat request: (rps, gateway CPU µs/request)."""
+    tree = _tree(gw.process.pid)
+    cpu_before, started = _cpu_seconds(tree), time.monotonic()
+    script, url = str(HARNESS / "chat.lua"), gw.url + "/chat/completions"
+    done = subprocess.run(
+        ["wrk", "-t1", f"-c{conc}", f"-d{seconds}s", "--timeout", "30s", "-s", script, url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CONC": str(conc), "BENCH_API_KEY": gw.key},
+    )
+    wall = time.monotonic() - started
+    match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+    rps = float(match.group(1)) if match else 0.0
+    cpu = _cpu_seconds(_tree(gw.process.pid)) - cpu_before
+    return rps, (cpu / (rps * wall) * 1e6 if rps else 0.0)
+
+
+def median_interval(values: list[float], level: float = 0.9) -> tuple[float, float, float]:
+    """The median of ``values`` and a bootstrap ``level`` interval for it (fixed seed, so a
+    rerun on the same numbers prints the same interval)."""
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(2000))
+    tail = int(len(medians) * (1 - level) / 2)
+    return statistics.median(values), medians[tail], medians[-tail - 1]
+
+
+def measure_capture_pairs(on: Gateway, off: Gateway, args: argparse.Namespace) -> None:
+    """Price capture at c=64 from many short alternating pairs (ABBA order).
+
+    Throughput on this kind of shared machine drifts by ±15 % from one 20 s run to the
+    next, more than capture's price, so a handful of repeats cannot tell 5 % from 15 %.
+    Each pair runs both gateways back to back (the capture writer's backlog drained
+    before each run, as in the harness runs), the cost is ``1 - on/off`` per pair, and
+    the median over pairs comes with a bootstrap 90 % interval.
+    """
+    seconds, count = args.pair_seconds, args.capture_pairs
+    say(f"capture cost: {count} alternating pairs of {seconds} s at c=64")
+    db = on.home / "recast.db"
+    costs, cpu_changes = [], []
+    for index in range(count):
+        runs = {}
+        for gw in (on, off) if index % 2 == 0 else (off, on):
+            wait_for_backlog(db, quiet=1.5)
+            runs[gw.capture] = _wrk_rps(gw, 64, seconds)
+        (rps_on, cpu_on), (rps_off, cpu_off) = runs[True], runs[False]
+        if not (rps_on and rps_off):
+            say(f"pair {index + 1}: a wrk run failed; pair skipped")
+            continue
+        costs.append((1 - rps_on / rps_off) * 100)
+        cpu_changes.append((cpu_on / cpu_off - 1) * 100)
+        print(
+            f"# pair {index + 1}: recast {rps_on:.0f} rps ({cpu_on:.0f} µs/req), "
+            f"recast-nocap {rps_off:.0f} rps ({cpu_off:.0f} µs/req): cost {costs[-1]:+.1f}%",
+            flush=True,
+        )
+    if len(costs) >= 3:
+        middle, low, high = median_interval(costs)
+        cpu = statistics.median(cpu_changes)
+        print(
+            f"capture cost c=64, median of {len(costs)} alternating {seconds} s pairs: "
+            f"{middle:.1f}% of throughput (90% interval {low:.1f} to {high:.1f}%), "
+            f"{cpu:+.1f}% gateway CPU per request",
+            flush=True,
+        )
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -436,6 +510,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="recast serve --workers")
     parser.add_argument("--litellm-venv", default="/tmp/litellm-venv")
+    parser.add_argument(
+        "--capture-pairs",
+        type=int,
+        default=12,
+        help="alternating short c=64 pairs that price capture (0: none; skipped with --quick)",
+    )
+    parser.add_argument("--pair-seconds", type=int, default=8, help="length of each paired run")
     parser.add_argument(
         "--skip",
         action="append",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -430,3 +431,102 @@ def test_idle_priority_writer_still_finishes_on_a_saturated_machine(
             spinner.terminate()
         capture.close()
     assert capture.stats()["captured"] == 50
+
+
+class FakeCpuStat:
+    """A ``/proc/stat`` stand-in whose counters advance as busy or as idle (two CPUs)."""
+
+    def __init__(self, path: Any) -> None:
+        self.path = path
+        self.busy = True
+        self._user = self._idle = 0
+        self._stop = threading.Event()
+        self._write()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _write(self) -> None:
+        line = f"{self._user} 0 0 {self._idle} 0 0 0 0"
+        staged = self.path.with_suffix(".tmp")
+        staged.write_text(f"cpu  {line}\ncpu0 {line}\ncpu1 {line}\nintr 0\n")
+        staged.replace(self.path)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            if self.busy:
+                self._user += 4
+            else:
+                self._idle += 4
+            self._write()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def test_spare_cpu_reads_proc_stat_deltas(tmp_path: Any) -> None:
+    from recast.gateway._capture_proc import SpareCpu
+
+    path = tmp_path / "stat"
+
+    def sample(user: int, nice: int, idle: int) -> None:
+        line = f"{user} {nice} 0 {idle} 0 0 0 0"
+        path.write_text(f"cpu  {line}\ncpu0 {line}\ncpu1 {line}\n")
+
+    sample(0, 0, 0)
+    spare = SpareCpu(str(path), cores=0.5, every=0.0)
+    sample(190, 0, 10)  # 2 CPUs, 5 % idle: a tenth of a core to spare
+    assert spare() is False
+    sample(290, 0, 110)  # 1 core of 2 idle
+    assert spare() is True
+    sample(390, 100, 110)  # niced time is busy (the catch-up writer, say)
+    assert spare() is False
+    sample(390, 100, 110)  # no time passed: keep the last answer
+    assert spare() is False
+    sample(390, 100, 310)
+    assert spare() is True
+    own = SpareCpu(str(path), own=(os.getpid(),))  # the idle writer's CPU counts as spare
+    before = own._read()
+    started = time.process_time()
+    while time.process_time() - started < 0.3:
+        pass
+    after = own._read()
+    assert before is not None and after is not None
+    assert after[0] - before[0] >= 0.2 * os.sysconf("SC_CLK_TCK")
+    path.unlink()  # nothing to read (not Linux): never hold batches back
+    assert spare() is True
+    assert SpareCpu(str(tmp_path / "missing"))() is True
+
+
+def test_buffer_holds_batches_while_the_machine_is_busy(
+    upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    """While serving keeps the machine busy the buffer holds batches back from the idle
+    writer (its work in the gaps is taken from serving); they are written once CPU is
+    spare again, and a flush writes everything at once whatever the load."""
+    url = f"sqlite:///{tmp_path / 'deferred.db'}"
+    config = base_config(upstream, capture={"batch_size": 10})
+    stat = FakeCpuStat(tmp_path / "stat")
+    capture = ProcessCapture(url, parse_config(config).capture, cpu_stat=str(stat.path))
+    time.sleep(0.5)  # past the writers' start-up (their own CPU counts as spare)
+    try:
+        for i in range(30):
+            assert capture.offer(_exchange(i))
+        time.sleep(1.5)
+        assert capture.stats()["captured"] == 0
+        assert capture.stats()["pending"] == 30
+        stat.busy = False
+        deadline = time.monotonic() + 30
+        while capture.stats()["captured"] < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert capture.stats()["captured"] == 30
+        stat.busy = True
+        time.sleep(0.3)
+        for i in range(30, 60):
+            assert capture.offer(_exchange(i))
+        assert capture.flush(30)
+        assert capture.stats()["captured"] == 60
+    finally:
+        stat.close()
+        capture.close()
+    assert capture.stats()["dropped"] == 0
