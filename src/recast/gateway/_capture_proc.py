@@ -198,8 +198,9 @@ def _buffer_main(
             with ready:
                 ready.wait_for(lambda: bool(queue))
                 payload = queue[0]
+                batch = payload[:1] == _BATCH
                 hurry = catching_up(held, limit, hurry)
-                if payload[:1] == _BATCH and not hurry:
+                if batch and not hurry:
                     if not markers and not spare():
                         ready.wait(0.05)  # serving keeps the machine busy: hold on
                         continue
@@ -209,9 +210,9 @@ def _buffer_main(
                         continue
                 queue.popleft()
                 held -= len(payload)
-                markers -= payload[:1] != _BATCH
+                markers -= not batch
             try:
-                if payload[:1] != _BATCH:
+                if not batch:
                     idle.send_bytes(payload)
                     catch_up.send_bytes(payload)
                 elif hurry:
@@ -231,13 +232,14 @@ def _buffer_main(
             payload = inbound.recv_bytes()
         except (EOFError, OSError):
             payload = _END
+        batch = payload[:1] == _BATCH
         with ready:
-            if payload[:1] == _BATCH and held + len(payload) > limit:
+            if batch and held + len(payload) > limit:
                 counters[_DROPPED] += _count(payload)
                 continue
             queue.append(payload)
             held += len(payload)
-            markers += payload[:1] != _BATCH
+            markers += not batch
             ready.notify()
         if payload == _END:
             break
