@@ -310,9 +310,9 @@ def _exchange(i: int, body_size: int = 100) -> Any:
 def test_buffer_absorbs_a_held_up_writer_then_drops_and_counts(
     upstream: FakeUpstream, tmp_path: Any
 ) -> None:
-    """The writer runs at the lowest priority and may fall behind: the buffer process takes
-    batches off the gateway at once, holds up to ``buffer_mb``, drops (and counts) beyond
-    that, and everything it held is written once the writer gets going again."""
+    """The writers run at the lowest priority and may fall behind: the gateway holds full
+    batches up to ``buffer_mb``, drops (and counts) beyond that, and everything it held is
+    written once the writers get going again."""
     import sqlite3
 
     path = tmp_path / "held.db"
@@ -530,3 +530,46 @@ def test_buffer_holds_batches_while_the_machine_is_busy(
         stat.close()
         capture.close()
     assert capture.stats()["dropped"] == 0
+
+
+def test_part_filled_batch_goes_after_the_interval_without_a_flush(
+    upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    """Light traffic never fills a batch: what waits goes after ``batch_interval``, so
+    captures trail serving by a fraction of a second, not until the next flush."""
+    url = f"sqlite:///{tmp_path / 'trickle.db'}"
+    config = base_config(upstream, capture={"batch_size": 500})
+    capture = ProcessCapture(url, parse_config(config).capture, batch_interval=0.05)
+    try:
+        for i in range(3):
+            assert capture.offer(_exchange(i))
+        deadline = time.monotonic() + 30
+        while capture.stats()["captured"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert capture.stats()["captured"] == 3
+    finally:
+        capture.close()
+
+
+def test_an_exchange_that_cannot_be_pickled_fails_alone(
+    upstream: FakeUpstream, tmp_path: Any
+) -> None:
+    """Exchanges are pickled as they are offered: one that cannot be (a parsed request
+    holding an odd object) is counted as failed, and the rest of its batch is written."""
+    url = f"sqlite:///{tmp_path / 'odd.db'}"
+    config = base_config(upstream, capture={"batch_size": 10})
+    capture = ProcessCapture(url, parse_config(config).capture)
+    odd = _exchange(99)._replace(request={"lock": threading.Lock()}, request_body=b"")
+    try:
+        for i in range(5):
+            assert capture.offer(_exchange(i))
+        assert capture.offer(odd)
+        for i in range(5, 10):
+            assert capture.offer(_exchange(i))
+        assert capture.flush(30)
+        stats = capture.stats()
+    finally:
+        capture.close()
+    assert (stats["captured"], stats["failed"], stats["pending"]) == (10, 1, 0)
+    with open_store(url) as store:
+        assert store.count_exchanges() == 10

@@ -1,22 +1,24 @@
 """Capture in separate processes, so storing traffic takes as little as possible from serving it.
 
 Writing an exchange to SQLite (the row, its indexes, the WAL, redaction checks) costs a
-fair share of what relaying it costs. :class:`ProcessCapture` only appends each exchange
-(a tuple) to a bounded queue in the gateway; a sender thread pickles batches into a pipe.
-A *buffer* process, at normal priority, takes them off the pipe at once and holds up to
-``capture.buffer_mb``. It hands them to one of two *writer* processes, which turn them
-into :class:`recast.store.CapturedExchange` rows and write them:
+fair share of what relaying it costs. :class:`ProcessCapture` only pickles each exchange
+(a tuple) onto the end of the batch being filled, while its objects are still in the CPU's
+cache, and lets them go. A sender thread holds full batches, as bytes, up to
+``capture.buffer_mb`` and hands them through a pipe to one of two *writer* processes,
+which turn them into :class:`recast.store.CapturedExchange` rows and write them:
 
 * the *idle writer*, in the idle scheduling class (Linux ``SCHED_IDLE``), runs only on
-  CPU that serving leaves over. The buffer gives it batches only while the machine has
-  half a core to spare (``/proc/stat``): on a saturated machine it still got 3-6 µs of
-  CPU per request in the gaps (measured per process at c=64), all of it taken from
-  serving, so during a burst that keeps the machine busy the buffer holds the batches;
-* the *catch-up writer*, at nice 19, takes over while the buffer is more than half
-  full (until it is down to an eighth), so sustained load is still written, at the
-  lowest normal priority, before anything has to be dropped. It also runs retention.
+  CPU that serving leaves over. It is given batches only while the machine has half a
+  core to spare (``/proc/stat``): on a saturated machine it still got 3-6 µs of CPU per
+  request in the gaps (measured per process at c=64), all of it taken from serving, so
+  during a burst that keeps the machine busy the batches wait in the gateway;
+* the *catch-up writer*, at nice 19, takes over while more than half the buffer is held
+  (until it is down to an eighth), so sustained load is still written, at the lowest
+  normal priority, before anything has to be dropped. It also runs retention.
 
-A full buffer drops batches and counts them.
+A full buffer drops batches and counts them. (An earlier design held the backlog in a
+third, *buffer* process: it cost 2.5-3.4 µs of CPU per request at c=64 to move bytes the
+gateway can hold itself.)
 
 Accounting, for metrics and tests: ``accepted == captured + failed + pending`` and
 ``dropped`` counts what a full queue or buffer refused.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import logging
 import multiprocessing
 import os
@@ -42,39 +45,45 @@ from recast.gateway._config import CaptureConfig
 
 log = logging.getLogger("recast.gateway.capture")
 
-# Shared counters, each with one process writing it: exchanges dropped by the buffer,
-# batches sent to the catch-up writer; then per writer: accepted, captured, failed, and
-# markers (flush, end) handled.
-_DROPPED, _CATCH_UP = range(2)
+# Shared counters, each written by one writer process: exchanges accepted, captured,
+# failed, and markers (flush, end) handled.
 _WRITERS = ("idle", "catch-up")
+_IDLE, _CATCH_UP = range(len(_WRITERS))
 _ACCEPTED, _CAPTURED, _FAILED, _DONE = range(4)
 
 
 def _slot(writer: int, counter: int) -> int:
-    return 2 + 4 * writer + counter
+    return 4 * writer + counter
 
 
-#: A batch on the wire: ``B``, the number of exchanges (uint32), the pickled list.
+#: A batch on the wire: ``B``, the number of exchanges (uint32), then each exchange
+#: pickled as a plain tuple, one after the other.
 _BATCH = b"B"
+_HEAD = struct.Struct("<I")
 #: Pipe capacity asked for: 1 MiB, the default limit for unprivileged processes.
 _PIPE_BYTES = 1 << 20
 _FLUSH = b"flush"
 _END = b""
 
 
-def _frame(batch: list[Exchange]) -> bytes:
-    # as plain tuples: a named tuple pickles with its class, at twice the cost
-    rows = [tuple(exchange) for exchange in batch]
-    return _BATCH + struct.pack("<I", len(batch)) + pickle.dumps(rows, pickle.HIGHEST_PROTOCOL)
+def _record(exchange: Exchange) -> bytes:
+    # as a plain tuple: a named tuple pickles with its class, at twice the cost
+    return pickle.dumps(tuple(exchange), pickle.HIGHEST_PROTOCOL)
+
+
+def _new_batch() -> bytearray:
+    return bytearray(_BATCH + _HEAD.pack(0))
 
 
 def _unframe(payload: bytes) -> list[Exchange]:
-    make = tuple.__new__  # Exchange._make without its Python-level call: twice as fast
-    return [make(Exchange, row) for row in pickle.loads(memoryview(payload)[5:])]
+    stream = io.BytesIO(payload)
+    stream.seek(1 + _HEAD.size)
+    load, make = pickle.load, tuple.__new__  # make: Exchange._make without its Python call
+    return [make(Exchange, load(stream)) for _ in range(_count(payload))]
 
 
 def _count(payload: bytes) -> int:
-    return int(struct.unpack_from("<I", payload, 1)[0]) if payload[:1] == _BATCH else 0
+    return int(_HEAD.unpack_from(payload, 1)[0]) if payload[:1] == _BATCH else 0
 
 
 def _widen(*pipes: Connection) -> int:
@@ -166,86 +175,6 @@ def catching_up(held: int, limit: int, now: bool) -> bool:
     return held > limit // 8 if now else held > limit // 2
 
 
-def _buffer_main(
-    inbound: Connection,
-    idle: Connection,
-    catch_up: Connection,
-    counters: Any,
-    limit: int,
-    idle_capacity: int,
-    cpu_stat: str,
-    idle_pid: int,
-) -> None:
-    """The buffer process: take batches from the gateway at once, hand them on, hold at
-    most ``limit`` bytes (beyond that, count batches as dropped).
-
-    It runs at normal priority and only moves bytes, so the gateway's sender never
-    waits on a writer. Batches go to the idle writer while the machine has CPU to spare
-    and the writer's pipe has room (it may not run for a while), else they wait here;
-    once more than half the buffer is held they go to the catch-up writer. Markers
-    (flush, end) go to both; while one waits, the batches before it go on regardless.
-    """
-    queue: deque[bytes] = deque()
-    held = 0
-    markers = 0  # flush and end markers in the queue
-    ready = threading.Condition()
-    spare = SpareCpu(cpu_stat, own=(idle_pid,))
-
-    def forward() -> None:
-        nonlocal held, markers
-        hurry = False
-        while True:
-            with ready:
-                ready.wait_for(lambda: bool(queue))
-                payload = queue[0]
-                batch = payload[:1] == _BATCH
-                hurry = catching_up(held, limit, hurry)
-                if batch and not hurry:
-                    if not markers and not spare():
-                        ready.wait(0.05)  # serving keeps the machine busy: hold on
-                        continue
-                    waiting = _queued(idle)
-                    if waiting and waiting + len(payload) > idle_capacity:
-                        ready.wait(0.02)  # the idle writer is behind: look again soon
-                        continue
-                queue.popleft()
-                held -= len(payload)
-                markers -= not batch
-            try:
-                if not batch:
-                    idle.send_bytes(payload)
-                    catch_up.send_bytes(payload)
-                elif hurry:
-                    catch_up.send_bytes(payload)
-                    counters[_CATCH_UP] += 1
-                else:
-                    idle.send_bytes(payload)
-            except OSError:
-                return
-            if payload == _END:
-                return
-
-    thread = threading.Thread(target=forward, name="recast-capture-forward", daemon=True)
-    thread.start()
-    while True:
-        try:
-            payload = inbound.recv_bytes()
-        except (EOFError, OSError):
-            payload = _END
-        batch = payload[:1] == _BATCH
-        with ready:
-            if batch and held + len(payload) > limit:
-                counters[_DROPPED] += _count(payload)
-                continue
-            queue.append(payload)
-            held += len(payload)
-            markers += not batch
-            ready.notify()
-        if payload == _END:
-            break
-    thread.join()
-
-
 def _lower_priority(idle: bool) -> None:
     """Yield the CPU to serving: nice 19, and for the idle writer the idle scheduling class.
 
@@ -272,7 +201,7 @@ def _writer_main(
     """
     from recast.gateway._capture import StoreCapture
 
-    idle = _WRITERS[index] == "idle"
+    idle = index == _IDLE
     _lower_priority(idle)
     config = CaptureConfig.model_validate_json(config_json)
     try:
@@ -336,9 +265,8 @@ class ProcessCapture:
         self.url = url or config.store
         ctx = multiprocessing.get_context("spawn")
         self._counters = ctx.Array("q", _slot(len(_WRITERS), 0), lock=False)
-        buffer_in, self._sender = ctx.Pipe(duplex=False)
         self._writers: list[Any] = []
-        outbound: list[Connection] = []
+        self._pipes: list[Connection] = []
         started = []
         for index, name in enumerate(_WRITERS):
             inbound, out = ctx.Pipe(duplex=False)
@@ -351,36 +279,35 @@ class ProcessCapture:
             )
             process.start()
             self._writers.append(process)
-            outbound.append(out)
+            self._pipes.append(out)
             started.append(ready)
-        capacity = _widen(self._sender, *outbound)
-        self._buffer = ctx.Process(
-            target=_buffer_main,
-            args=(
-                buffer_in,
-                *outbound,
-                self._counters,
-                config.buffer_mb << 20,
-                capacity,
-                cpu_stat,
-                self._writers[0].pid,
-            ),
-            name="recast-capture-buffer",
-            daemon=True,
-        )
-        self._buffer.start()
+        self._pipe_bytes = _widen(*self._pipes)
         if not all(ready.wait(60.0) for ready in started):
             raise RuntimeError("the capture writer processes did not start")
-        self._queue: deque[Exchange] = deque()
         self._max = config.queue_size
-        self._batch = config.batch_size
+        self._batch_size = config.batch_size
         self._interval = batch_interval
-        self._wake = threading.Event()
-        self._send_lock = threading.Lock()
-        self._closed = False
+        # Guarded by _lock (the serving thread fills batches, the sender thread takes them):
+        self._filling = _new_batch()
+        self._in_filling = 0
+        self._full: deque[tuple[bytearray, int]] = deque()
+        self._waiting = 0  # exchanges in the batch being filled and in full batches
+        self._in_held = 0  # exchanges in held batches
         self.sent = 0
-        self.dropped_local = 0
         self.send_failed = 0
+        self.dropped_held = 0
+        self._lock = threading.Lock()
+        # Used by whoever holds _send_lock (the sender thread, or a flush):
+        self._held: deque[tuple[bytearray, int]] = deque()
+        self._held_bytes = 0
+        self._limit = config.buffer_mb << 20
+        self._hurry = False
+        self.catch_up_batches = 0
+        self._spare = SpareCpu(cpu_stat, own=(self._writers[_IDLE].pid,))
+        self._send_lock = threading.Lock()  # keeps batches and markers in order on the pipes
+        self._wake = threading.Event()
+        self._closed = False
+        self.dropped_local = 0
         self._thread = threading.Thread(
             target=self._send_loop, name="recast-capture-send", daemon=True
         )
@@ -388,51 +315,109 @@ class ProcessCapture:
 
     # -- the request path ------------------------------------------------------------------
     def offer(self, exchange: Exchange) -> bool:
-        queue = self._queue
-        if self._closed or len(queue) >= self._max:
+        """Pickle ``exchange`` onto the batch being filled; ``False`` (and counted as
+        dropped) when ``queue_size`` exchanges already wait for the sender thread.
+
+        Pickling here rather than in the sender thread reads the exchange while it is
+        still in the CPU's cache and frees its objects at once, instead of holding a
+        batch of them.
+        """
+        if self._closed or self._waiting >= self._max:
             self.dropped_local += 1
             return False
-        queue.append(exchange)
-        if len(queue) >= self._batch and not self._wake.is_set():
-            self._wake.set()
+        try:
+            record = _record(exchange)
+        except Exception as exc:  # an unpicklable request must not fail the response
+            log.error("capture: cannot serialise exchange %s: %s", exchange.id, exc)
+            with self._lock:
+                self.send_failed += 1
+            return True
+        with self._lock:
+            self._filling += record
+            self._in_filling += 1
+            self._waiting += 1
+            if self._in_filling >= self._batch_size:
+                self._seal()
+                self._wake.set()
         return True
+
+    def _seal(self) -> None:
+        """Move the batch being filled to the full ones (call with ``_lock`` held)."""
+        if self._in_filling:
+            _HEAD.pack_into(self._filling, 1, self._in_filling)
+            self._full.append((self._filling, self._in_filling))
+            self._filling, self._in_filling = _new_batch(), 0
 
     # -- the sender thread -----------------------------------------------------------------
-    def _take(self) -> list[Exchange]:
-        queue = self._queue
-        count = min(len(queue), self._batch)
-        return [queue.popleft() for _ in range(count)]
-
     def _send_loop(self) -> None:
         while True:
-            self._wake.wait(self._interval)
+            woken = self._wake.wait(self._interval)
             self._wake.clear()
-            while self._send_batch():
-                pass
-            if self._closed and not self._queue:
+            with self._send_lock:
+                # a part-filled batch goes once it has waited an interval, or at the end
+                self._hold(seal=not woken or self._closed)
+                self._forward(everything=self._closed)
+            if self._closed and not (self._waiting or self._in_held):
                 return
 
-    def _send_batch(self) -> bool:
-        """Send one batch; ``False`` when the queue was empty. Taking and sending happen
-        under one lock, so a flush marker can never overtake a batch already taken."""
-        with self._send_lock:
-            batch = self._take()
-            if not batch:
-                return False
+    def _hold(self, *, seal: bool) -> None:
+        """Take the full batches into the held ones; drop (and count) what would take the
+        held bytes past ``buffer_mb``."""
+        with self._lock:
+            if seal:
+                self._seal()
+            batches = list(self._full)
+            self._full.clear()
+        for batch, count in batches:
+            keep = self._held_bytes + len(batch) <= self._limit
+            if keep:
+                self._held.append((batch, count))
+                self._held_bytes += len(batch)
+            with self._lock:
+                self._waiting -= count
+                if keep:
+                    self._in_held += count
+                else:
+                    self.dropped_held += count
+
+    def _room(self, writer: int, size: int) -> bool:
+        """Whether ``size`` more bytes fit in the writer's pipe (so writing never waits)."""
+        queued = _queued(self._pipes[writer])
+        return not queued or queued + size <= self._pipe_bytes
+
+    def _forward(self, *, everything: bool = False) -> None:
+        """Hand held batches to a writer: to the idle writer while the machine has CPU to
+        spare and its pipe has room, to the catch-up writer while more than half the
+        buffer is held; ``everything`` (a flush, the end) hands them all on now."""
+        while self._held:
+            batch, count = self._held[0]
+            self._hurry = hurry = catching_up(self._held_bytes, self._limit, self._hurry)
+            writer = _CATCH_UP if hurry else _IDLE
+            if not everything and not (self._room(writer, len(batch)) and (hurry or self._spare())):
+                return
+            self._held.popleft()
+            self._held_bytes -= len(batch)
             try:
-                self._sender.send_bytes(_frame(batch))
-                self.sent += len(batch)
-            except (OSError, pickle.PicklingError) as exc:
-                self.send_failed += len(batch)
-                log.error("capture: could not hand %d exchanges to the writer: %s", len(batch), exc)
-        return True
+                self._pipes[writer].send_bytes(batch)
+                sent = True
+            except OSError as exc:
+                sent = False
+                log.error("capture: could not hand %d exchanges to the writer: %s", count, exc)
+            with self._lock:
+                self._in_held -= count
+                if sent:
+                    self.sent += count
+                else:
+                    self.send_failed += count
+            self.catch_up_batches += hurry
 
     def _send_marker(self, marker: bytes) -> bool:
-        with self._send_lock:
-            try:
-                self._sender.send_bytes(marker)
-            except OSError:
-                return False
+        """Send a flush or end marker to both writers (call with ``_send_lock`` held)."""
+        try:
+            for pipe in self._pipes:
+                pipe.send_bytes(marker)
+        except OSError:
+            return False
         return True
 
     # -- accounting, flushing ----------------------------------------------------------------
@@ -442,20 +427,21 @@ class ProcessCapture:
     def stats(self) -> dict[str, int]:
         """Counters for metrics; ``catch_up_batches``: batches the idle writer could not
         take in time, written by the catch-up writer instead."""
-        counters = self._counters
         captured = self._total(_CAPTURED)
-        failed = self._total(_FAILED) + self.send_failed
-        buffer_dropped = counters[_DROPPED]
-        accepted = self.sent + self.send_failed + len(self._queue)
-        in_pipe = self.sent - self._total(_ACCEPTED) - buffer_dropped
+        with self._lock:
+            sent, send_failed = self.sent, self.send_failed
+            unsent = self._waiting + self._in_held
+            dropped = self.dropped_local + self.dropped_held
+        failed = self._total(_FAILED) + send_failed
+        accepted = sent + send_failed + unsent
         return {
-            "accepted": accepted - buffer_dropped,
+            "accepted": accepted,
             "captured": captured,
-            "dropped": self.dropped_local + buffer_dropped,
+            "dropped": dropped,
             "failed": failed,
-            "pending": max(accepted - captured - failed - buffer_dropped, 0),
-            "in_transit": max(in_pipe, 0),
-            "catch_up_batches": counters[_CATCH_UP],
+            "pending": max(accepted - captured - failed, 0),
+            "in_transit": max(sent - self._total(_ACCEPTED), 0),
+            "catch_up_batches": self.catch_up_batches,
         }
 
     @property
@@ -467,17 +453,17 @@ class ProcessCapture:
         return self.stats()["failed"]
 
     def _alive(self) -> bool:
-        return self._buffer.is_alive() and all(w.is_alive() for w in self._writers)
+        return all(writer.is_alive() for writer in self._writers)
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything offered so far is written; ``False`` on timeout."""
         deadline = time.monotonic() + timeout
-        self._wake.set()
-        while self._queue and time.monotonic() < deadline:
-            time.sleep(0.01)
-        before = self._total(_DONE)
-        if not self._send_marker(_FLUSH):
-            return False
+        with self._send_lock:
+            self._hold(seal=True)
+            self._forward(everything=True)
+            before = self._total(_DONE)
+            if not self._send_marker(_FLUSH):
+                return False
         # each writer answers the marker once it has written what it was sent before it
         while self._total(_DONE) < before + len(_WRITERS) and time.monotonic() < deadline:
             if not self._alive():
@@ -487,18 +473,18 @@ class ProcessCapture:
 
     def close(self, timeout: float = 30.0) -> bool:
         """Send what is queued, let the writers finish, stop the processes. Safe to call twice."""
-        processes = [*self._writers, self._buffer]
         if self._closed:
-            return not any(p.is_alive() for p in processes) and self.stats()["pending"] == 0
+            return not any(w.is_alive() for w in self._writers) and self.stats()["pending"] == 0
         self._closed = True
         self._wake.set()
         self._thread.join(timeout)
-        self._send_marker(_END)
+        with self._send_lock:
+            self._send_marker(_END)
         deadline = time.monotonic() + timeout
-        for process in processes:
-            process.join(max(deadline - time.monotonic(), 0.1))
-        if any(process.is_alive() for process in processes):
-            for process in processes:
-                process.terminate()
+        for writer in self._writers:
+            writer.join(max(deadline - time.monotonic(), 0.1))
+        if any(writer.is_alive() for writer in self._writers):
+            for writer in self._writers:
+                writer.terminate()
             return False
         return self.stats()["pending"] == 0
