@@ -368,17 +368,18 @@ class ProcessCapture:
                 self._seal()
             batches = list(self._full)
             self._full.clear()
+        kept = dropped = 0
         for batch, count in batches:
-            keep = self._held_bytes + len(batch) <= self._limit
-            if keep:
+            if self._held_bytes + len(batch) <= self._limit:
                 self._held.append((batch, count))
                 self._held_bytes += len(batch)
-            with self._lock:
-                self._waiting -= count
-                if keep:
-                    self._in_held += count
-                else:
-                    self.dropped_held += count
+                kept += count
+            else:
+                dropped += count
+        with self._lock:  # until now they still counted as waiting
+            self._waiting -= kept + dropped
+            self._in_held += kept
+            self.dropped_held += dropped
 
     def _room(self, writer: int, size: int) -> bool:
         """Whether ``size`` more bytes fit in the writer's pipe (so writing never waits)."""
