@@ -87,6 +87,13 @@ def _yaml(upstream: FakeUpstream, alias: str) -> str:
             },
             "capture.redact_patterns",
         ),
+        (
+            {
+                "upstreams": [{"name": "a", "base_url": "http://x"}],
+                "capture": {"batch_wait_ms": 0},
+            },
+            "capture.batch_wait_ms",
+        ),
     ],
 )
 def test_bad_config_names_the_field(document: dict[str, Any], where: str) -> None:

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recast.gateway import ModelLifecycle, sunset_value
+from recast.gateway._app import Exchange
 from recast.store import open_store
 
 from .conftest import base_config
@@ -217,7 +218,7 @@ def test_shadow_sampling_does_not_delay_client(upstream: FakeUpstream, gateway: 
 
     class Sink:
         def offer(self, exchange: Any) -> bool:
-            captured.append(exchange)
+            captured.append(Exchange._make(exchange))  # the relay offers plain tuples
             return True
 
     upstream.set(hang_seconds=3)
@@ -251,7 +252,7 @@ def test_shadow_results_are_audition_ready(
 
     class Sink:
         def offer(self, exchange: Any) -> bool:
-            captured.append(exchange)
+            captured.append(Exchange._make(exchange))  # the relay offers plain tuples
             return True
 
     with gateway(base_config(upstream, routes=routes), capture=Sink()) as gw:

@@ -131,9 +131,15 @@ class Exchange(NamedTuple):
 
 
 class CaptureSink(Protocol):
-    """Where exchanges go; ``offer`` never blocks and returns False when it drops one."""
+    """Where exchanges go; ``offer`` never blocks and returns False when it drops one.
 
-    def offer(self, exchange: Exchange) -> bool: ...
+    ``exchange`` has :class:`Exchange`'s fields in its order, and may be a plain tuple:
+    the relay builds one per request, and making it a named tuple (a Python call) and
+    turning it back into a plain one for pickling cost the serving path about a tenth
+    of what capture costs it.
+    """
+
+    def offer(self, exchange: tuple[Any, ...]) -> bool: ...
 
 
 class KeyInfo(Protocol):
@@ -668,7 +674,8 @@ class Gateway:
         extra_headers = list(decision.headers)
         if served != model:
             extra_headers.append((b"x-recast-served-model", served.encode("ascii", "replace")))
-        capture_on = self.capture is not None
+        sink = self.capture
+        capture_on = sink is not None
         # the primary's id is needed now only to link shadows; otherwise the writer makes it
         exchange_id = new_id() if decision.shadow else ""
 
@@ -686,40 +693,42 @@ class Gateway:
             cost: float | None = None,
         ) -> None:
             """Offer this request's exchange to the capture writer (all outcomes share it)."""
-            # From a tuple: with 25 fields, keywords (or even positional arguments to the
+            # A plain tuple: with 25 fields, keywords (or even positional arguments to the
             # constructor) cost several times as much per request. The order is Exchange's
-            # (a test checks every field arrives in its column).
-            self._offer(
-                Exchange._make(
-                    (
-                        exchange_id,  # id
-                        path,  # endpoint
-                        model,  # requested_model
-                        None if body else request,  # request
-                        served,  # served_model
-                        hop.upstream.name,  # upstream
-                        hop.upstream.kind,  # platform
-                        route,  # route
-                        route_detail or {"reason": decision.reason, "attempts": attempts},
-                        status,  # status
-                        is_stream,  # stream
-                        response_body,  # response_body
-                        elapsed * 1000,  # latency_ms
-                        ttft * 1000 if ttft is not None else None,  # ttft_ms
-                        error,  # error
-                        key_info.id if key_info else None,  # key_id
-                        None,  # shadow_of
-                        truncated,  # truncated
-                        body,  # request_body
-                        usage.input_tokens if usage else None,  # input_tokens
-                        usage.output_tokens if usage else None,  # output_tokens
-                        usage.cached_tokens if usage else None,  # cached_tokens
-                        cost,  # cost_usd
-                        usage is not None,  # usage_read
-                        time.time() - elapsed,  # arrived
-                    )
+            # (a test checks every field arrives in its column). Offered here rather than
+            # through _offer: one Python call less on every request.
+            assert sink is not None
+            metrics.captures_offered.value += 1
+            if not sink.offer(
+                (
+                    exchange_id,  # id
+                    path,  # endpoint
+                    model,  # requested_model
+                    None if body else request,  # request
+                    served,  # served_model
+                    hop.upstream.name,  # upstream
+                    hop.upstream.kind,  # platform
+                    route,  # route
+                    route_detail or {"reason": decision.reason, "attempts": attempts},
+                    status,  # status
+                    is_stream,  # stream
+                    response_body,  # response_body
+                    elapsed * 1000,  # latency_ms
+                    ttft * 1000 if ttft is not None else None,  # ttft_ms
+                    error,  # error
+                    key_info.id if key_info else None,  # key_id
+                    None,  # shadow_of
+                    truncated,  # truncated
+                    body,  # request_body
+                    usage.input_tokens if usage else None,  # input_tokens
+                    usage.output_tokens if usage else None,  # output_tokens
+                    usage.cached_tokens if usage else None,  # cached_tokens
+                    cost,  # cost_usd
+                    usage is not None,  # usage_read
+                    time.time() - elapsed,  # arrived
                 )
-            )
+            ):
+                metrics.captures_dropped.inc()
 
         if response is None and last_error_response is None:
             assert failure is not None
@@ -787,14 +796,14 @@ class Gateway:
             )
             await send({"type": "http.response.body", "body": data})
             captured = data
-            if capture_on and len(data) > self._capture_limit():
+            if capture_on and len(data) > self.config.capture.max_body_bytes:
                 captured = b""
                 truncated = True
         else:
             parts: list[bytes] = []
             tail = b""  # the end of the stream, where the usage chunk is
             size = 0
-            limit = self._capture_limit()
+            limit = self.config.capture.max_body_bytes
             await send(
                 {"type": "http.response.start", "status": response.status, "headers": out_headers}
             )
@@ -883,14 +892,11 @@ class Gateway:
                         key_info,
                     )
 
-    def _capture_limit(self) -> int:
-        return self.config.capture.max_body_bytes
-
-    def _offer(self, exchange: Exchange) -> None:
+    def _offer(self, exchange: tuple[Any, ...]) -> None:
         sink = self.capture
         if sink is None:
             return
-        self.metrics.captures_offered.inc()
+        self.metrics.captures_offered.value += 1
         if not sink.offer(exchange):
             self.metrics.captures_dropped.inc()
 

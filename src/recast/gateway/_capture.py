@@ -114,8 +114,9 @@ class StoreCapture:
         store = open_store(url or config.store, redactor=build_redactor(config))
         return cls(store, config, background=background)
 
-    def offer(self, exchange: Exchange) -> bool:
-        return self.writer.offer(to_captured(exchange, self.prices))
+    def offer(self, exchange: tuple[Any, ...]) -> bool:
+        """Queue ``exchange`` (an :class:`Exchange`, or a plain tuple of its fields)."""
+        return self.writer.offer(to_captured(Exchange._make(exchange), self.prices))
 
     def write(self, batch: list[Exchange]) -> None:
         """Convert and write ``batch`` now (no writer thread); a bad exchange counts as failed."""
