@@ -464,40 +464,6 @@ class FakeCpuStat:
         self._thread.join()
 
 
-def test_spare_cpu_reads_proc_stat_deltas(tmp_path: Any) -> None:
-    from recast.gateway._capture_proc import SpareCpu
-
-    path = tmp_path / "stat"
-
-    def sample(user: int, nice: int, idle: int) -> None:
-        line = f"{user} {nice} 0 {idle} 0 0 0 0"
-        path.write_text(f"cpu  {line}\ncpu0 {line}\ncpu1 {line}\n")
-
-    sample(0, 0, 0)
-    spare = SpareCpu(str(path), cores=0.5, every=0.0)
-    sample(190, 0, 10)  # 2 CPUs, 5 % idle: a tenth of a core to spare
-    assert spare() is False
-    sample(290, 0, 110)  # 1 core of 2 idle
-    assert spare() is True
-    sample(390, 100, 110)  # niced time is busy (the catch-up writer, say)
-    assert spare() is False
-    sample(390, 100, 110)  # no time passed: keep the last answer
-    assert spare() is False
-    sample(390, 100, 310)
-    assert spare() is True
-    own = SpareCpu(str(path), own=(os.getpid(),))  # the idle writer's CPU counts as spare
-    before = own._read()
-    started = time.process_time()
-    while time.process_time() - started < 0.3:
-        pass
-    after = own._read()
-    assert before is not None and after is not None
-    assert after[0] - before[0] >= 0.2 * os.sysconf("SC_CLK_TCK")
-    path.unlink()  # nothing to read (not Linux): never hold batches back
-    assert spare() is True
-    assert SpareCpu(str(tmp_path / "missing"))() is True
-
-
 def test_buffer_holds_batches_while_the_machine_is_busy(
     upstream: FakeUpstream, tmp_path: Any
 ) -> None:

@@ -8,10 +8,11 @@ cache, and lets them go. A sender thread holds full batches, as bytes, up to
 which turn them into :class:`recast.store.CapturedExchange` rows and write them:
 
 * the *idle writer*, in the idle scheduling class (Linux ``SCHED_IDLE``), runs only on
-  CPU that serving leaves over. It is given batches only while the machine has half a
-  core to spare (``/proc/stat``): on a saturated machine it still got 3-6 µs of CPU per
-  request in the gaps (measured per process at c=64), all of it taken from serving, so
-  during a burst that keeps the machine busy the batches wait in the gateway;
+  CPU that serving leaves over. It is given batches only while the machine (and the
+  container's CPU quota, if any: :mod:`recast.gateway._spare_cpu`) has half a core to
+  spare: on a saturated machine it still got 3-6 µs of CPU per request in the gaps
+  (measured per process at c=64), all of it taken from serving, so during a burst that
+  keeps the machine busy the batches wait in the gateway;
 * the *catch-up writer*, at nice 19, takes over while more than half the buffer is held
   (until it is down to an eighth), so sustained load is still written, at the lowest
   normal priority, before anything has to be dropped. It also runs retention.
@@ -42,6 +43,7 @@ from typing import Any
 
 from recast.gateway._app import Exchange
 from recast.gateway._config import CaptureConfig
+from recast.gateway._spare_cpu import SpareCpu
 
 log = logging.getLogger("recast.gateway.capture")
 
@@ -128,61 +130,6 @@ def _queued(pipe: Connection) -> int:
     except (ImportError, AttributeError, OSError):
         return 0
     return int(struct.unpack("i", raw)[0])
-
-
-class SpareCpu:
-    """Whether the machine had at least ``cores`` of CPU to spare lately (Linux
-    ``/proc/stat``, sampled at most every ``every`` seconds; elsewhere always yes).
-
-    The CPU used by the processes in ``own`` (the idle writer) counts as spare: it is
-    what their work would leave were they not running. ``path`` is for tests.
-    """
-
-    def __init__(
-        self,
-        path: str = "/proc/stat",
-        cores: float = 0.5,
-        every: float = 0.1,
-        own: tuple[int, ...] = (),
-    ) -> None:
-        self.path, self.cores, self.every, self.own = path, cores, every, own
-        self._last = self._read()
-        self._checked = time.monotonic()
-        self._spare = True
-        try:
-            with open(path, "rb") as stat:
-                self._cpus = max(sum(line[:3] == b"cpu" for line in stat) - 1, 1)
-        except OSError:
-            self._cpus = 1
-
-    def _read(self) -> tuple[int, int] | None:
-        """(spare, total) clock ticks since boot: idle, iowait and ``own``'s; all of them."""
-        try:
-            with open(self.path, "rb") as stat:
-                values = [int(field) for field in stat.readline().split()[1:9]]
-            spare = values[3] + values[4]  # idle, iowait
-        except (OSError, ValueError, IndexError):
-            return None
-        for pid in self.own:
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                with open(f"/proc/{pid}/stat", "rb") as stat:
-                    fields = stat.read().rsplit(b")", 1)[1].split()
-                spare += int(fields[11]) + int(fields[12])  # utime, stime
-        return spare, sum(values)
-
-    def __call__(self) -> bool:
-        now = time.monotonic()
-        if now - self._checked < self.every:
-            return self._spare
-        self._checked = now
-        sample, last = self._read(), self._last
-        self._last = sample
-        if sample is None or last is None:
-            self._spare = True
-        elif sample[1] > last[1]:
-            spare = (sample[0] - last[0]) / (sample[1] - last[1]) * self._cpus
-            self._spare = spare >= self.cores
-        return self._spare
 
 
 def catching_up(held: int, limit: int, now: bool) -> bool:
@@ -318,7 +265,9 @@ class ProcessCapture:
         self._limit = config.buffer_mb << 20
         self._hurry = False
         self.catch_up_batches = 0
-        self._spare = SpareCpu(cpu_stat, own=(self._writers[_IDLE].pid,))
+        # a stand-in stat file (tests) describes a machine, not this process's cgroup
+        quota = cpu_stat == "/proc/stat"
+        self._spare = SpareCpu(cpu_stat, own=(self._writers[_IDLE].pid,), quota=quota)
         self._send_lock = threading.Lock()  # keeps batches and markers in order on the pipes
         self._wake = threading.Event()
         self._closed = False
