@@ -11,7 +11,7 @@ count is the same on a quiet machine and a busy one (repeat runs agree within 1 
 a change to the capture path shows as a number, not as a hope.
 
     .venv/bin/python bench/capture_instructions.py              # 20 s measured window
-    .venv/bin/python bench/capture_instructions.py --seconds 10
+    .venv/bin/python bench/capture_instructions.py --stream      # streamed completions
     git worktree add /tmp/base main                             # price a change against
     .venv/bin/python bench/capture_instructions.py --baseline-src /tmp/base/src
 
@@ -152,13 +152,13 @@ def gateway_under_callgrind(variant: Variant, home: Path) -> Iterator[tuple[int,
         log.close()
 
 
-def _wrk(url: str, key: str, seconds: int, connections: int) -> int:
+def _wrk(url: str, key: str, seconds: int, args: argparse.Namespace) -> int:
     """Drive ``url`` with the harness's chat request; return the requests completed."""
     done = subprocess.run(
         [
             "wrk",
             "-t1",
-            f"-c{connections}",
+            f"-c{args.connections}",
             f"-d{seconds}s",
             "--timeout",
             "60s",
@@ -168,7 +168,12 @@ def _wrk(url: str, key: str, seconds: int, connections: int) -> int:
         ],
         capture_output=True,
         text=True,
-        env={**os.environ, "BENCH_CONC": str(connections), "BENCH_API_KEY": key},
+        env={
+            **os.environ,
+            "BENCH_CONC": str(args.connections),
+            "BENCH_API_KEY": key,
+            "BENCH_STREAM": "1" if args.stream else "0",
+        },
     )
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
     if errors:
@@ -200,10 +205,10 @@ def count(variant: Variant, args: argparse.Namespace) -> Counted:
     """Warm one gateway up, then count the instructions of a measured window of load."""
     home = Path(tempfile.mkdtemp(prefix="recast-instr-"))
     with gateway_under_callgrind(variant, home) as (pid, url, key):
-        _wrk(url, key, args.warmup, args.connections)
+        _wrk(url, key, args.warmup, args)
         time.sleep(2)
         _callgrind_control(pid, "-i", "on")
-        served = _wrk(url, key, args.seconds, args.connections)
+        served = _wrk(url, key, args.seconds, args)
         time.sleep(1)  # let the sender thread finish with what the window offered
         _callgrind_control(pid, "-i", "off")
         _callgrind_control(pid, "-d")
@@ -219,6 +224,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20, help="measured window (default 20)")
     parser.add_argument("--warmup", type=int, default=10, help="warm-up load (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--stream", action="store_true", help="streamed requests (SSE)")
     parser.add_argument(
         "--baseline-src",
         type=Path,

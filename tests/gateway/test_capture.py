@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import threading
 import time
 from datetime import datetime, timezone
@@ -549,3 +550,43 @@ def test_an_exchange_that_cannot_be_pickled_fails_alone(
     assert (stats["captured"], stats["failed"], stats["pending"]) == (10, 1, 0)
     with open_store(url) as store:
         assert store.count_exchanges() == 10
+
+
+def test_a_writer_that_dies_hands_its_batches_to_the_other(
+    upstream: FakeUpstream, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A writer process that is killed (out of memory, say): its batches go to the other
+    writer, and once both are gone exchanges count as failed, not pending for ever.
+    Each loss is logged once, not once per batch."""
+    url = f"sqlite:///{tmp_path / 'lost.db'}"
+    config = base_config(upstream, capture={"batch_size": 10})
+    capture = ProcessCapture(url, parse_config(config).capture)
+    idle, catch_up = capture._writers
+    try:
+        idle.kill()
+        idle.join(10)
+        for i in range(30):
+            assert capture.offer(tuple(_exchange(i)))
+        assert capture.flush(30)
+        stats = capture.stats()
+        assert (stats["captured"], stats["failed"], stats["pending"]) == (30, 0, 0)
+        os.kill(catch_up.pid, signal.SIGSTOP)  # handed batches it will never write
+        for i in range(30, 60):
+            assert capture.offer(tuple(_exchange(i)))
+        assert capture.flush(1) is False
+        assert capture.stats()["pending"] == 30
+        catch_up.kill()
+        catch_up.join(10)
+        for i in range(60, 70):
+            assert capture.offer(tuple(_exchange(i)))
+        assert capture.flush(5) is False  # nobody left to write
+        stats = capture.stats()
+        # what the dead writer had been handed, and what came after, count as failed
+        assert (stats["captured"], stats["failed"], stats["pending"]) == (30, 40, 0)
+    finally:
+        capture.close()
+    gone = [r.getMessage() for r in caplog.records if "writer is gone" in r.getMessage()]
+    assert len(gone) == 2, gone
+    assert "the other writer takes its batches" in gone[0]
+    with open_store(url) as store:
+        assert store.count_exchanges() == 30

@@ -74,8 +74,8 @@ class _Batch:
     One pickler per batch, in *fast* mode (no memo), so each exchange is a pickle of its
     own, read back with one ``pickle.load``. The batch is the pickler's file: each pickle
     arrives as one bytes object appended to ``parts``, so nothing is copied until the
-    sender thread joins them (``pickle.dumps`` into a growing buffer cost the serving
-    thread a fifth more).
+    sender thread joins them (``pickle.dumps`` and an append to a growing buffer took a
+    third more instructions).
     """
 
     __slots__ = ("count", "dump", "parts", "write")
@@ -241,6 +241,7 @@ class ProcessCapture:
                 daemon=True,
             )
             process.start()
+            inbound.close()  # the writer has its copy: a dead writer's pipe now raises EPIPE
             self._writers.append(process)
             self._pipes.append(out)
             started.append(ready)
@@ -262,6 +263,8 @@ class ProcessCapture:
         # Used by whoever holds _send_lock (the sender thread, or a flush):
         self._held: deque[tuple[bytes, int]] = deque()
         self._held_bytes = 0
+        self._lost: set[int] = set()  # writers whose process is gone
+        self._sent_to = [0] * len(_WRITERS)  # exchanges handed to each writer (under _lock)
         self._limit = config.buffer_mb << 20
         self._hurry = False
         self.catch_up_batches = 0
@@ -354,37 +357,72 @@ class ProcessCapture:
     def _forward(self, *, everything: bool = False) -> None:
         """Hand held batches to a writer: to the idle writer while the machine has CPU to
         spare and its pipe has room, to the catch-up writer while more than half the
-        buffer is held; ``everything`` (a flush, the end) hands them all on now."""
+        buffer is held; ``everything`` (a flush, the end) hands them all on now. When a
+        writer is gone its batches go to the other one."""
         while self._held:
             batch, count = self._held[0]
             self._hurry = hurry = catching_up(self._held_bytes, self._limit, self._hurry)
-            writer = _CATCH_UP if hurry else _IDLE
-            if not everything and not (self._room(writer, len(batch)) and (hurry or self._spare())):
+            writer = self._writer_for(_CATCH_UP if hurry else _IDLE)
+            # (with no writer left, the batch is counted as failed at once)
+            ready = writer is None or (self._room(writer, len(batch)) and (hurry or self._spare()))
+            if not (everything or ready):
                 return
             self._held.popleft()
             self._held_bytes -= len(batch)
-            try:
-                self._pipes[writer].send_bytes(batch)
-                sent = True
-            except OSError as exc:
-                sent = False
-                log.error("capture: could not hand %d exchanges to the writer: %s", count, exc)
+            while writer is not None and not self._send(writer, batch):
+                writer = self._writer_for(writer)
             with self._lock:
                 self._in_held -= count
-                if sent:
-                    self.sent += count
-                else:
+                if writer is None:
                     self.send_failed += count
+                else:
+                    self.sent += count
+                    self._sent_to[writer] += count
             self.catch_up_batches += hurry
 
-    def _send_marker(self, marker: bytes) -> bool:
-        """Send a flush or end marker to both writers (call with ``_send_lock`` held)."""
+    def _writer_for(self, preferred: int) -> int | None:
+        """``preferred`` if its process is there, else another writer; ``None`` if none is."""
+        candidates: list[int] = [preferred, *range(len(_WRITERS))]
+        for writer in candidates:
+            if writer in self._lost:
+                continue
+            if self._writers[writer].is_alive():
+                return writer
+            self._lose(writer, f"exit code {self._writers[writer].exitcode}")
+        return None
+
+    def _send(self, writer: int, payload: bytes) -> bool:
+        """Write ``payload`` to ``writer``'s pipe; on failure mark the writer lost."""
         try:
-            for pipe in self._pipes:
-                pipe.send_bytes(marker)
-        except OSError:
+            self._pipes[writer].send_bytes(payload)
+        except OSError as exc:
+            self._lose(writer, str(exc))
             return False
         return True
+
+    def _lose(self, writer: int, why: str) -> None:
+        """Stop using a writer whose process is gone, and count what it had been handed
+        but not written as failed, so nothing stays pending for ever. Logged once."""
+        self._lost.add(writer)
+        done = sum(self._counters[_slot(writer, counter)] for counter in (_CAPTURED, _FAILED))
+        with self._lock:
+            unwritten = max(self._sent_to[writer] - done, 0)
+            self._sent_to[writer] -= unwritten
+            self.sent -= unwritten
+            self.send_failed += unwritten
+        left = len(_WRITERS) - len(self._lost)
+        log.error(
+            "capture: the %s writer is gone (%s); %d exchanges handed to it were not written; %s",
+            _WRITERS[writer],
+            why,
+            unwritten,
+            "the other writer takes its batches" if left else "further exchanges fail (counted)",
+        )
+
+    def _send_marker(self, marker: bytes) -> list[int]:
+        """Send a flush or end marker to each writer still there (call with ``_send_lock``
+        held); return the writers it reached."""
+        return [w for w in range(len(_WRITERS)) if w not in self._lost and self._send(w, marker)]
 
     # -- accounting, flushing ----------------------------------------------------------------
     def _total(self, counter: int) -> int:
@@ -418,9 +456,6 @@ class ProcessCapture:
     def failed(self) -> int:
         return self.stats()["failed"]
 
-    def _alive(self) -> bool:
-        return all(writer.is_alive() for writer in self._writers)
-
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything offered so far is written; ``False`` on timeout."""
         deadline = time.monotonic() + timeout
@@ -428,11 +463,12 @@ class ProcessCapture:
             self._hold(seal=True)
             self._forward(everything=True)
             before = self._total(_DONE)
-            if not self._send_marker(_FLUSH):
-                return False
+            marked = self._send_marker(_FLUSH)
+        if not marked:
+            return False
         # each writer answers the marker once it has written what it was sent before it
-        while self._total(_DONE) < before + len(_WRITERS) and time.monotonic() < deadline:
-            if not self._alive():
+        while self._total(_DONE) < before + len(marked) and time.monotonic() < deadline:
+            if not all(self._writers[writer].is_alive() for writer in marked):
                 return False
             time.sleep(0.01)
         return self.stats()["pending"] == 0
