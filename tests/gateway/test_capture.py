@@ -590,3 +590,51 @@ def test_a_writer_that_dies_hands_its_batches_to_the_other(
     assert "the other writer takes its batches" in gone[0]
     with open_store(url) as store:
         assert store.count_exchanges() == 30
+
+
+def _stream_through(upstream: FakeUpstream, gateway: Any, limit: int) -> tuple[bytes, Any]:
+    """Stream a 43-event answer through a gateway capturing at most ``limit`` bytes of a
+    body; return what the client got and the exchange offered to capture."""
+    from recast.gateway._app import Exchange
+
+    offered: list[Any] = []
+
+    class Sink:
+        def offer(self, exchange: Any) -> bool:
+            offered.append(Exchange._make(exchange))
+            return True
+
+    upstream.set(chunk_delay=0.002)  # one event per read, so chunks are whole events
+    config = base_config(upstream, capture={"max_body_bytes": limit})
+    words = " ".join(f"word{i}" for i in range(40))
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": words}], "stream": True}
+    with (
+        gateway(config, capture=Sink()) as gw,
+        gw.http.stream("POST", gw.v1 + "/chat/completions", json=body) as reply,
+    ):
+        relayed = b"".join(reply.iter_bytes())
+    [exchange] = offered
+    return relayed, exchange
+
+
+@pytest.mark.parametrize("limit", [1024, 2600, -50, 1 << 20])
+def test_a_long_stream_is_captured_as_a_prefix_of_whole_chunks(
+    upstream: FakeUpstream, gateway: Any, limit: int
+) -> None:
+    """Past ``capture.max_body_bytes`` a stream's capture stops before the first chunk
+    that does not fit: a prefix of what was relayed, without holes (the short last
+    chunks must not be kept after a long one was left out), marked truncated. The
+    client gets all of it. (-50: 50 bytes short of the whole stream, so the cut falls
+    just before the short ``[DONE]`` chunk.)"""
+    if limit < 0:
+        whole, _ = _stream_through(upstream, gateway, 1 << 20)
+        limit += len(whole)
+    relayed, exchange = _stream_through(upstream, gateway, limit)
+    assert relayed.endswith(b"data: [DONE]\n\n") and len(relayed) > 8000
+    assert relayed.startswith(exchange.response_body)
+    assert exchange.response_body.endswith(b"\n\n")  # whole events
+    if limit < len(relayed):
+        assert exchange.truncated
+        assert limit - 300 < len(exchange.response_body) <= limit  # events are ~200 bytes
+    else:
+        assert not exchange.truncated and exchange.response_body == relayed

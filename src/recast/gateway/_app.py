@@ -828,7 +828,9 @@ class Gateway:
                     if ttft is None:
                         ttft = time.perf_counter() - started
                     tail = (tail + chunk)[-4096:] if len(chunk) < 4096 else chunk[-4096:]
-                    if capture_on:
+                    if capture_on and not truncated:
+                        # a prefix of what was relayed: once a chunk does not fit, none
+                        # after it is kept (a short last one would leave a hole)
                         if size + len(chunk) <= limit:
                             parts.append(chunk)
                             size += len(chunk)
