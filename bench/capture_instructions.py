@@ -81,19 +81,10 @@ class Counted:
 
 
 def _config(home: Path, variant: Variant) -> Path:
-    config = home / "gateway.yaml"
     src = variant.src or harness.ROOT / "src"
     knows_wait = "batch_wait_ms" in (src / "recast" / "gateway" / "_config.py").read_text()
     wait = "capture:\n  batch_wait_ms: 5000\n" if variant.capture and knows_wait else ""
-    config.write_text(
-        "upstreams:\n"
-        "  - name: fake\n"
-        f"    base_url: {harness.UPSTREAM}/v1\n"
-        "    api_key_env: BENCH_UPSTREAM_KEY\n"
-        "access:\n"
-        "  require_key: true\n" + wait
-    )
-    return config
+    return harness.write_config(home, wait)
 
 
 @contextlib.contextmanager
@@ -103,19 +94,9 @@ def gateway_under_callgrind(variant: Variant, home: Path) -> Iterator[tuple[int,
     env = {**os.environ, "RECAST_HOME": str(home), "BENCH_UPSTREAM_KEY": "sk-dummy-upstream"}
     if variant.src is not None:
         env["PYTHONPATH"] = str(variant.src)
-    recast = shutil.which("recast", path=str(harness.ROOT / ".venv" / "bin")) or shutil.which(
-        "recast"
-    )
-    if recast is None:
-        raise SystemExit("recast is not installed: run scripts/test or pip install -e .")
+    recast = harness.recast_executable()
     config = _config(home, variant)
-    key = subprocess.run(
-        [recast, "serve", "keys", "create", "bench", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    ).stdout.strip()
+    key = harness.create_key(recast, config, env)
     port = variant.port
     command = [
         "valgrind",
@@ -125,16 +106,7 @@ def gateway_under_callgrind(variant: Variant, home: Path) -> Iterator[tuple[int,
         f"--callgrind-out-file={home / 'callgrind.out'}",
         sys.executable,
         recast,
-        "serve",
-        "--config",
-        str(config),
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--log-level",
-        "warning",
-        *([] if variant.capture else ["--no-capture"]),
+        *harness.serve_arguments(config, port, 1, variant.capture, "warning"),
     ]
     log = open(home / "serve.log", "w")  # noqa: SIM115
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

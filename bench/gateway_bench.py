@@ -159,10 +159,16 @@ class Gateway:
     capture: bool
 
 
-@contextlib.contextmanager
-def running_recast(args: argparse.Namespace, capture: bool, port: int) -> Iterator[Gateway | None]:
-    """Start ``recast serve`` (with or without capture) in its own home; stop it after."""
-    home = Path(tempfile.mkdtemp(prefix="recast-bench-"))
+def recast_executable() -> str:
+    """The project's ``recast`` (its .venv's, else the one on PATH)."""
+    found = shutil.which("recast", path=str(ROOT / ".venv" / "bin")) or shutil.which("recast")
+    if found is None:
+        sys.exit("recast is not installed: run scripts/test or pip install -e .")
+    return found
+
+
+def write_config(home: Path, extra: str = "") -> Path:
+    """The benches' gateway config in ``home``: the fake upstream, gateway keys required."""
     config = home / "gateway.yaml"
     config.write_text(
         "upstreams:\n"
@@ -170,33 +176,38 @@ def running_recast(args: argparse.Namespace, capture: bool, port: int) -> Iterat
         f"    base_url: {UPSTREAM}/v1\n"
         "    api_key_env: BENCH_UPSTREAM_KEY\n"
         "access:\n"
-        "  require_key: true\n"
+        "  require_key: true\n" + extra
     )
-    env = {**os.environ, "RECAST_HOME": str(home), "BENCH_UPSTREAM_KEY": "sk-dummy-upstream"}
-    recast = [str(ROOT / ".venv" / "bin" / "recast")]
-    if not Path(recast[0]).exists():
-        recast = [shutil.which("recast") or "recast"]
-    key = subprocess.run(
-        [*recast, "serve", "keys", "create", "bench", "--config", str(config)],
+    return config
+
+
+def create_key(recast: str, config: Path, env: dict[str, str]) -> str:
+    """A gateway key for the bench's requests (printed once by ``recast serve keys``)."""
+    return subprocess.run(
+        [recast, "serve", "keys", "create", "bench", "--config", str(config)],
         capture_output=True,
         text=True,
         env=env,
         check=True,
     ).stdout.strip()
-    command = [
-        *recast,
-        "serve",
-        "--config",
-        str(config),
-        "--port",
-        str(port),
-        "--workers",
-        str(args.workers),
-        "--log-level",
-        "info",  # lifecycle lines only (no access log); the capture totals at shutdown
-    ]
-    if not capture:
-        command.append("--no-capture")
+
+
+def serve_arguments(config: Path, port: int, workers: int, capture: bool, log: str) -> list[str]:
+    """``recast serve``'s arguments for a bench gateway."""
+    command = ["serve", "--config", str(config), "--port", str(port), "--workers", str(workers)]
+    return [*command, "--log-level", log, *([] if capture else ["--no-capture"])]
+
+
+@contextlib.contextmanager
+def running_recast(args: argparse.Namespace, capture: bool, port: int) -> Iterator[Gateway | None]:
+    """Start ``recast serve`` (with or without capture) in its own home; stop it after."""
+    home = Path(tempfile.mkdtemp(prefix="recast-bench-"))
+    config = write_config(home)
+    env = {**os.environ, "RECAST_HOME": str(home), "BENCH_UPSTREAM_KEY": "sk-dummy-upstream"}
+    recast = recast_executable()
+    key = create_key(recast, config, env)
+    # log level info: lifecycle lines only (no access log), and the capture totals at shutdown
+    command = [recast, *serve_arguments(config, port, args.workers, capture, "info")]
     log = open(home / "serve.log", "w")  # noqa: SIM115
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     label = "recast" if capture else "recast-nocap"
