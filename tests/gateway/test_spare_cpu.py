@@ -81,8 +81,9 @@ def test_cgroup_v1_quota_with_separate_cpuacct(tmp_path: Path) -> None:
         ({"cpu.max": "max 100000\n"}, "0::/\n"),  # v2, no limit
         ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, "1:cpu:/\n"),
         ({}, "0::/gone\n"),  # nothing readable
+        ({"cpu.max": "50000 100000\n"}, "not a cgroup line\n"),
     ],
-    ids=["v2-max", "v1-unlimited", "unreadable"],
+    ids=["v2-max", "v1-unlimited", "unreadable", "malformed"],
 )
 def test_no_quota(tmp_path: Path, files: dict[str, str], cgroup: str) -> None:
     root = tmp_path / "cgroup"

@@ -49,9 +49,10 @@ def _own_cgroups(self_cgroup: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     with contextlib.suppress(OSError):
         for line in self_cgroup.read_text().splitlines():
-            _, controllers, path = line.split(":", 2)
-            for controller in controllers.split(","):
-                found[controller] = path
+            fields = line.split(":", 2)
+            if len(fields) == 3:  # anything else is not a cgroup line: skip it
+                for controller in fields[1].split(","):
+                    found[controller] = fields[2]
     return found
 
 
