@@ -57,14 +57,21 @@ GEMINI_MONTH = Offering(
     lifecycle=Lifecycle(shutdown_on=LifecycleDate(date(2026, 12, 1), "month")),
 )
 UNDATED = Offering(model="gpt-4.1", platform="openai", platform_id="gpt-4.1")
+SONNET_35_BEDROCK = Offering(
+    model="claude-3-5-sonnet-20241022",
+    platform="bedrock",
+    platform_id="anthropic.claude-3-5-sonnet-20241022-v2:0",
+    lifecycle=Lifecycle(state="active"),
+)
 CATALOG = Catalog.build(
     [
         Model("gpt-4.5-preview", "openai"),
         Model("claude-3-sonnet-20240229", "anthropic"),
         Model("gemini-1.0-pro-001", "google"),
         Model("gpt-4.1", "openai"),
+        Model("claude-3-5-sonnet-20241022", "anthropic"),
     ],
-    [GPT45, SONNET_BEDROCK, GEMINI_MONTH, UNDATED],
+    [GPT45, SONNET_BEDROCK, GEMINI_MONTH, UNDATED, SONNET_35_BEDROCK],
 )
 
 

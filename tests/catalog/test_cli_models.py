@@ -27,7 +27,7 @@ def run_json(*args: str) -> dict[str, Any]:
     result = run(*args, "--json")
     assert result.exit_code == 0, result.output
     document: dict[str, Any] = json.loads(result.stdout)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     return document
 
 

@@ -58,7 +58,9 @@ def test_claude_3_sonnet_differs_per_platform(catalog: Catalog) -> None:
     assert bedrock.lifecycle.shutdown_on is not None
     assert bedrock.lifecycle.shutdown_on.on == date(2026, 7, 30)
     assert home.lifecycle.state_on(date(2026, 1, 1)) == "retired"
-    assert bedrock.lifecycle.state_on(date(2026, 1, 1)) == "deprecated"
+    # Bedrock's own legacy date (2026-01-30) is when it went away there, not Anthropic's.
+    assert bedrock.lifecycle.state_on(date(2026, 1, 1)) == "active"
+    assert bedrock.lifecycle.state_on(date(2026, 2, 1)) == "deprecated"
     # The older scrape (deprecations.info) still says 2025-07-21 on Bedrock: a recorded conflict.
     conflicts = [
         c
@@ -135,7 +137,7 @@ def test_file_is_compact_and_versioned() -> None:
     path = bundled_path()
     assert path.stat().st_size < 5_000_000
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert {p["source"] for p in data["provenance"]} == {
         "modeldeprecations.dev",
         "deprecations.info",
@@ -235,9 +237,12 @@ def test_gemini_1_5_flash_latest_is_its_own_retired_model(catalog: Catalog) -> N
     assert o.lifecycle.state_on(AS_OF) == "retired"
 
 
-def test_unverified_bedrock_date_says_so_in_its_source(catalog: Catalog) -> None:
+def test_bedrock_dates_name_the_copy_they_were_read_from(catalog: Catalog) -> None:
     lc = offering(catalog, "bedrock", "anthropic.claude-3-sonnet-20240229-v1:0").lifecycle
-    assert any("issue 2" in s.title for s in lc.sources)
+    fact = lc.fact("shutdown_on")
+    assert fact.importer == "overlay" and fact.source is not None
+    assert "stored copy" in fact.source.title
+    assert fact.source.url.startswith("https://docs.aws.amazon.com/bedrock/")
 
 
 # A catalog read from a file builds its objects on first use; it must answer as one built whole.

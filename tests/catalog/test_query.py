@@ -140,6 +140,7 @@ def test_status_to_dict_flattens_dates_with_precision() -> None:
             "recommended": True,
             "note": None,
             "source_url": "https://x/dep",
+            "importer": None,
         }
     ]
 

@@ -72,6 +72,7 @@ def test_levels_follow_the_statuses() -> None:
         "deprecated": "warning",
         "legacy": "note",
         "unknown": "note",
+        "unverified": "note",
         "active": "none",
     }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from recast.catalog._advice import Advice, Step, advise, live_replacement
 from recast.catalog._catalog import (
     Catalog,
     bundled_path,
@@ -23,10 +24,13 @@ from recast.catalog._catalog import (
     user_cache_path,
 )
 from recast.catalog._model import (
+    LIFECYCLE_FACTS,
     STATE_SEVERITY,
     STATES,
     Capabilities,
+    Claim,
     Conflict,
+    Fact,
     Lifecycle,
     LifecycleDate,
     Model,
@@ -77,12 +81,16 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "LIFECYCLE_FACTS",
     "PLATFORMS",
     "STATES",
     "STATE_SEVERITY",
+    "Advice",
     "Capabilities",
     "Catalog",
+    "Claim",
     "Conflict",
+    "Fact",
     "Lifecycle",
     "LifecycleDate",
     "Model",
@@ -96,11 +104,14 @@ __all__ = [
     "Source",
     "SourceSync",
     "State",
+    "Step",
     "SyncReport",
+    "advise",
     "bundled_path",
     "check_platform",
     "home_platform",
     "list_offerings",
+    "live_replacement",
     "load_catalog",
     "lookup",
     "parse_id",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 
+from recast.catalog._advice import advise
 from recast.catalog._catalog import Catalog
 from recast.catalog._model import Offering
 from recast.catalog._platforms import PLATFORMS
@@ -75,7 +76,9 @@ def _summary(offering: Offering) -> str:
     return f"{offering.platform_id} shuts down on {where}{qualifier}"
 
 
-def _description(offering: Offering, catalog: Catalog | None) -> tuple[str, str | None]:
+def _description(
+    offering: Offering, catalog: Catalog | None, as_of: date
+) -> tuple[str, str | None]:
     lifecycle = offering.lifecycle
     shutdown = lifecycle.shutdown_on
     lines = [f"Model: {offering.model}", f"Platform: {offering.platform}"]
@@ -89,16 +92,24 @@ def _description(offering: Offering, catalog: Catalog | None) -> tuple[str, str 
     if lifecycle.announced_on is not None:
         lines.append(f"Announced: {lifecycle.announced_on}")
     url: str | None = None
-    replacement = lifecycle.recommended_replacement
-    if replacement is not None:
-        on = f" on {replacement.platform}" if replacement.platform else ""
-        label = "Recommended replacement" if replacement.recommended else "Replacement"
-        lines.append(f"{label}: {replacement.model}{on}")
-        if replacement.note:
-            lines.append(f"Note: {replacement.note}")
-        if replacement.source_url:
-            lines.append(f"Replacement source: {replacement.source_url}")
-            url = replacement.source_url
+    # The replacement must still answer on the day of the switch: advise as of the
+    # shutdown (or ``as_of``, if later), never recommending what is gone by then.
+    when = max(as_of, shutdown.on) if shutdown is not None else as_of
+    advice = advise(offering, when, catalog=catalog) if catalog is not None else None
+    final = advice.final if advice is not None else None
+    if final is not None and advice is not None:
+        on = f" on {final.platform}" if final.platform != offering.platform else ""
+        lines.append(f"Recommended replacement: {final.model}{on}")
+        if advice.followed:
+            lines.append(f"Replacement chain: {advice.text()}")
+        named = advice.chain[0].named_by
+        if named.note:
+            lines.append(f"Note on {named.model}: {named.note}")
+        if final.named_by.source_url:
+            lines.append(f"Replacement source: {final.named_by.source_url}")
+            url = final.named_by.source_url
+    elif advice is not None and (advice.chain or advice.options):
+        lines.append(f"No live replacement: {advice.reason}")
     for source in lifecycle.sources:
         lines.append(f"Source: {source.url}")
         url = url or source.url
@@ -114,13 +125,16 @@ def shutdown_calendar(
     catalog: Catalog | None = None,
     stamp: datetime | None = None,
     name: str = "Model shutdowns (recast)",
+    as_of: date | None = None,
 ) -> str:
     """Return an iCalendar document with one all-day event per offering shutdown.
 
     Offerings without a shutdown date are skipped; events are sorted by date,
     then platform and platform id. ``stamp`` (default now, UTC) becomes every
-    event's ``DTSTAMP``. ``catalog`` adds the provider to descriptions.
+    event's ``DTSTAMP``. ``catalog`` adds the provider and the live replacement (as of the
+    shutdown day, or ``as_of`` when later; default today) to descriptions.
     """
+    day = as_of if as_of is not None else date.today()
     moment = (stamp or datetime.now(timezone.utc)).astimezone(timezone.utc)
     dtstamp = moment.strftime("%Y%m%dT%H%M%SZ")
     dated = [o for o in offerings if o.lifecycle.shutdown_on is not None]
@@ -149,7 +163,7 @@ def shutdown_calendar(
     for offering in unique:
         shutdown = offering.lifecycle.shutdown_on
         assert shutdown is not None
-        description, url = _description(offering, catalog)
+        description, url = _description(offering, catalog, day)
         lines += [
             "BEGIN:VEVENT",
             f"UID:{event_uid(offering)}",

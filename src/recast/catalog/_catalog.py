@@ -17,7 +17,7 @@ from recast.catalog._model import Conflict, Model, Offering, Prices
 from recast.errors import SourceError
 
 #: Version of the compiled catalog's JSON layout. Bump when a field is renamed or removed.
-CATALOG_SCHEMA_VERSION = 1
+CATALOG_SCHEMA_VERSION = 2
 
 BUNDLED_FILE = "catalog.json"
 USER_CACHE_FILE = "catalog.json"
@@ -119,6 +119,7 @@ class Catalog:
     def conflicts(self, value: Iterable[Conflict]) -> None:
         """Replace the conflicts (``sync`` keeps old ones that a new source did not touch)."""
         self._conflicts = list(value)
+        self._memo.pop("conflicts_by_offering", None)
 
     # -- lookups that build only what they return ---------------------------------------
 
@@ -176,6 +177,21 @@ class Catalog:
                 f"Catalog file {self._origin or '(in memory)'!r} is malformed at {what} "
                 f"({exc!r}). Delete it or run `recast models sync` to rebuild it."
             ) from exc
+
+    def conflicts_of(self, offering: Offering) -> dict[str, Conflict]:
+        """The recorded disagreements about one offering's facts, by field.
+
+        An alias shares its target's lifecycle, so it shares its target's conflicts.
+        """
+        index = self._memo.get("conflicts_by_offering")
+        if index is None:
+            index = defaultdict(dict)
+            for conflict in self.conflicts:
+                index[(conflict.platform, conflict.platform_id.lower())][conflict.field] = conflict
+            self._memo["conflicts_by_offering"] = index
+        key = (offering.platform, (offering.alias_of or offering.platform_id).lower())
+        found: dict[str, Conflict] = index.get(key, {})
+        return dict(found)
 
     def prices_for(self, offering: Offering) -> Prices | None:
         """Return the offering's own prices, else its model's."""

@@ -1,4 +1,4 @@
-"""Merge what every importer read into one :class:`Catalog`, recording every disagreement.
+"""Merge what every importer read into one :class:`Catalog`, keeping every source's claim.
 
 Precedence (first source that has a value wins; see ``docs/catalog-sources.md``):
 
@@ -14,15 +14,30 @@ name, provider,    ``overlay`` > ``modeldeprecations.dev`` > ``models.dev`` > ``
 family, release    ``deprecations.info`` > provider endpoints
 ================== ======================================================================
 
+Lifecycle facts are picked one by one (state, each date, the replacement list), and every
+source's statement about the offering is kept as a :class:`~recast.catalog.Claim`, so each
+fact names the source it came from and the values the others gave. The rules on top of
+the table:
+
+* A vaguer date gives way to a more precise one it allows: an exact date *later* than a
+  "not before" floor, or an exact day in a ``month``. A floor repeated as an exact date on
+  the same day stays a floor.
+* A source that outranks another and explicitly calls the offering ``active`` (or
+  ``legacy``) without giving a date overrules the other's date: ``gpt-4o`` is a floating
+  pointer that modeldeprecations.dev calls active, so LiteLLM's shutdown date for it is
+  recorded as a conflict and not kept.
+* An alias (``claude-opus-4-1`` of ``claude-opus-4-1-20250805``) has no lifecycle of its
+  own: its records join its target's, and its offering carries the target's lifecycle.
+* No claim at all means state ``unknown``, never ``active``.
+
 ``catalog`` is the existing catalog while ``recast models sync`` merges one source into
 it: it ranks just below the top source of each model field group, so a sync of that top
 source refreshes the field and a sync of a lower one only fills gaps.
 
 A disagreement between two sources on a lifecycle date, state, recommended
 replacement, price or limit becomes a :class:`Conflict` naming every source's
-value, the value kept and why. Sources of every record are kept. Offerings are
-never dropped, whatever their state. The output is deterministic: the same
-inputs give the same catalog (apart from ``built_at``).
+value, the value kept and why. Offerings are never dropped, whatever their state.
+The output is deterministic: the same inputs give the same catalog.
 
 Importers live in :mod:`recast.catalog.sources`; this module only needs their
 results, so it imports neither yaml nor tomllib.
@@ -33,20 +48,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from recast.catalog._catalog import Catalog
+from recast.catalog._facts import merge_lifecycle
 from recast.catalog._model import (
     Capabilities,
+    Claim,
     Conflict,
-    Lifecycle,
-    LifecycleDate,
     Model,
     Offering,
     Prices,
-    Replacement,
-    Source,
-    State,
 )
 from recast.catalog._platforms import home_platform
 from recast.catalog.sources._common import ImportResult, OfferingRecord
@@ -62,7 +75,6 @@ PRECEDENCE: dict[str, tuple[str, ...]] = {
         "deprecations.info",
         "litellm",
         "models.dev",
-        "catalog",
     ),
     "prices": ("overlay", "litellm", "catalog", "models.dev"),
     "limits": ("overlay", "litellm", "catalog", "models.dev"),
@@ -78,7 +90,11 @@ PRECEDENCE: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_SEVERITY = {"active": 0, "legacy": 1, "deprecated": 2, "retired": 3}
+#: Importers whose own record for an id makes it a model with its own lifecycle (a
+#: pointer such as ``gpt-4o``) rather than an alias, even if another model lists it.
+_OWN_LIFECYCLE = (*ENDPOINTS, "overlay", "modeldeprecations.dev")
+
+OfferingKey = tuple[str, str, str | None]
 
 
 def _rank(group: str, importer: str) -> int:
@@ -92,117 +108,125 @@ def _reason(group: str, importer: str, values: Iterable[tuple[str, object]] = ()
     return f"{importer} has precedence{beaten} for {group}"
 
 
-def _date_text(value: LifecycleDate) -> str:
-    return str(value)
+def _accessed(record: OfferingRecord, url: str) -> date | None:
+    for source in record.sources:
+        if source.url == url:
+            return source.accessed_on
+    return record.sources[0].accessed_on if record.sources else None
 
 
-def _consistent(a: LifecycleDate, b: LifecycleDate) -> bool:
-    """Whether two sources' dates can describe the same day (``≥2026-09-29`` allows 2026-11-30)."""
-    if a.on == b.on:
-        return True
-    for x, y in ((a, b), (b, a)):
-        if x.precision == "not_before" and y.on >= x.on:
-            return True
-        if x.precision == "month" and (x.on.year, x.on.month) == (y.on.year, y.on.month):
-            return True
-    return False
+def claim_of(record: OfferingRecord, via: str = "") -> Claim:
+    """What ``record`` says of its offering's lifecycle, each replacement stamped with its
+    importer and access date."""
+    return Claim(
+        importer=record.importer,
+        sources=record.sources,
+        state=record.state,
+        announced_on=record.announced_on,
+        deprecated_on=record.deprecated_on,
+        shutdown_on=record.shutdown_on,
+        replacements=tuple(
+            replace(
+                r,
+                importer=r.importer or record.importer,
+                accessed_on=r.accessed_on or _accessed(record, r.source_url),
+            )
+            for r in record.replacements
+        ),
+        via=via,
+        denies=record.denies,
+    )
 
 
-def _merge_offering(records: list[OfferingRecord], conflicts: list[Conflict]) -> Offering:
-    records = sorted(records, key=lambda r: (_rank("lifecycle", r.importer), r.importer))
-    first = records[0]
+def _key(record: OfferingRecord) -> OfferingKey:
+    return (record.platform, record.platform_id.lower(), record.region)
+
+
+def _by_rank(records: Iterable[OfferingRecord], group: str = "lifecycle") -> list[OfferingRecord]:
+    return sorted(records, key=lambda r: (_rank(group, r.importer), r.importer, r.platform_id))
+
+
+# --------------------------------------------------------------------------- aliases
+
+
+def alias_targets(results: Sequence[ImportResult]) -> dict[str, str]:
+    """Alias id -> the model it names, from every source's ``Model.aliases``.
+
+    An id that a top source describes in a record of its own (modeldeprecations.dev's
+    ``gpt-4o``, an overlay row) keeps its own lifecycle and is not an alias; nor is an id
+    two models both claim (the first by identity precedence wins) or a model's own id.
+    """
+    own = {
+        r.model
+        for result in results
+        for r in result.offerings
+        if r.importer in _OWN_LIFECYCLE and r.model
+    }
+    named: dict[str, str] = {}
+    ranked = sorted(results, key=lambda r: _rank("identity", r.source))
+    for result in ranked:
+        for model in result.models:
+            for alias in model.aliases:
+                alias = alias.lower()
+                if alias != model.id and alias not in own:
+                    named.setdefault(alias, model.id)
+    return {a: t for a, t in named.items() if a not in named.values()}
+
+
+def _fold_aliases(
+    groups: dict[OfferingKey, list[OfferingRecord]], targets: dict[str, str]
+) -> dict[OfferingKey, OfferingKey]:
+    """Point each alias record at its model; return alias offering key -> target's key.
+
+    The target's key is its offering on the same platform and region; an alias whose
+    model has no offering there keeps a lifecycle of its own (its own records).
+    """
+    home: dict[tuple[str, str, str | None], OfferingKey] = {}
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2] or "")):
+        for record in groups[key]:
+            if record.model not in targets:
+                slot = (key[0], record.model, key[2])
+                if slot not in home or key[1] == record.model:
+                    home[slot] = key
+    followed: dict[OfferingKey, OfferingKey] = {}
+    for key, records in groups.items():
+        follows = next((r.follows for r in records if r.follows), None)
+        if follows is not None and (key[0], follows.lower(), key[2]) in groups:
+            followed[key] = (key[0], follows.lower(), key[2])
+            continue
+        alias = next((r.model for r in records if r.model in targets), None)
+        if alias is None:
+            continue
+        groups[key] = [
+            replace(r, model=targets[r.model]) if r.model in targets else r for r in records
+        ]
+        target = home.get((key[0], targets[alias], key[2]))
+        if target is not None and target != key:
+            followed[key] = target
+    return followed
+
+
+# --------------------------------------------------------------------------- offerings
+
+
+def _merge_offering(
+    records: list[OfferingRecord],
+    followed: list[OfferingRecord],
+    conflicts: list[Conflict],
+    alias_of: str | None = None,
+) -> Offering:
+    """One offering from its records; ``followed`` are the records of the offering whose
+    lifecycle this one shares (the alias's target and its other aliases)."""
+    records = _by_rank(records)
     identity = min(records, key=lambda r: (_rank("identity", r.importer), r.importer))
-    platform, platform_id = first.platform, identity.platform_id
-
-    def pick_date(name: str) -> LifecycleDate | None:
-        values = [(r.importer, getattr(r, name)) for r in records if getattr(r, name) is not None]
-        if not values:
-            return None
-        chosen: LifecycleDate = values[0][1]
-        # A vaguer date ("not before", month) gives way to an exact one it allows.
-        if chosen.precision != "exact":
-            for _, value in values[1:]:
-                if value.precision == "exact" and _consistent(chosen, value):
-                    chosen = value
-                    break
-        # "catalog" (the catalog before a sync) only fills gaps; it is not a source to argue with.
-        arguing = [(imp, v) for imp, v in values if imp != "catalog"]
-        if any(not _consistent(chosen, v) for _, v in arguing):
-            conflicts.append(
-                Conflict(
-                    platform=platform,
-                    platform_id=platform_id,
-                    field=name,
-                    values=tuple((imp, _date_text(v)) for imp, v in arguing),
-                    chosen=_date_text(chosen),
-                    reason=_reason("lifecycle", values[0][0], arguing),
-                )
-            )
-        return chosen
-
-    announced = pick_date("announced_on")
-    deprecated = pick_date("deprecated_on")
-    shutdown = pick_date("shutdown_on")
-
-    states = [(r.importer, r.state) for r in records if r.state is not None]
-    arguing = [(imp, st) for imp, st in states if imp != "catalog"]
-    state: State
-    if states:
-        state = states[0][1]
-        distinct_states = {s for _, s in arguing}
-        # "deprecated" vs "retired" is one source being read later than another; not worth a row.
-        if len(distinct_states) > 1 and distinct_states != {"deprecated", "retired"}:
-            conflicts.append(
-                Conflict(
-                    platform=platform,
-                    platform_id=platform_id,
-                    field="state",
-                    values=tuple((imp, str(s)) for imp, s in arguing),
-                    chosen=state,
-                    reason=_reason("lifecycle", states[0][0], arguing),
-                )
-            )
-    elif shutdown is not None or deprecated is not None:
-        state = "deprecated"
-    else:
-        state = "active"
-
-    replacements: tuple[Replacement, ...] = ()
-    with_replacements = [r for r in records if r.replacements]
-    if with_replacements:
-        # The top source's list wins; a note another source gives for the same model is kept.
-        notes = {
-            rep.model: rep.note for r in with_replacements for rep in r.replacements if rep.note
-        }
-        replacements = tuple(
-            rep if rep.note or rep.model not in notes else replace(rep, note=notes[rep.model])
-            for rep in with_replacements[0].replacements
-        )
-        recommended = {
-            r.importer: _recommended(r.replacements).model
-            for r in with_replacements
-            if r.importer != "catalog"
-        }
-        if len(set(recommended.values())) > 1:
-            conflicts.append(
-                Conflict(
-                    platform=platform,
-                    platform_id=platform_id,
-                    field="replacement",
-                    values=tuple(recommended.items()),
-                    chosen=_recommended(replacements).model,
-                    reason=_reason("lifecycle", with_replacements[0].importer, recommended.items()),
-                )
-            )
-
-    sources: list[Source] = []
-    seen_urls: set[str] = set()
-    for record in records:
-        for source in record.sources:
-            if source.url not in seen_urls:
-                seen_urls.add(source.url)
-                sources.append(source)
-
+    platform, platform_id = records[0].platform, identity.platform_id
+    lifecycle_records = _by_rank(followed or records)
+    target_pid = alias_of or platform_id
+    claims = [
+        claim_of(r, via=r.platform_id if r.platform_id.lower() != target_pid.lower() else "")
+        for r in lifecycle_records
+    ]
+    lifecycle = merge_lifecycle(claims, platform, target_pid, conflicts if not alias_of else [])
     priced = sorted(
         ((r.importer, r.prices) for r in records if r.prices is not None),
         key=lambda item: (_rank("prices", item[0]), item[0]),
@@ -211,29 +235,39 @@ def _merge_offering(records: list[OfferingRecord], conflicts: list[Conflict]) ->
     priced = [(imp, p) for imp, p in priced if imp != "catalog"]
     if len(priced) > 1:
         _price_conflict(platform, platform_id, priced, conflicts)
-
     return Offering(
         model=identity.model,
         platform=platform,
         platform_id=platform_id,
-        region=first.region,
-        lifecycle=Lifecycle(
-            state=state,
-            announced_on=announced,
-            deprecated_on=deprecated,
-            shutdown_on=shutdown,
-            replacements=replacements,
-            sources=tuple(sources),
-        ),
+        region=records[0].region,
+        lifecycle=lifecycle,
         prices=prices,
+        alias_of=alias_of,
     )
 
 
-def _recommended(replacements: Sequence[Replacement]) -> Replacement:
-    for replacement in replacements:
-        if replacement.recommended:
-            return replacement
-    return replacements[0]
+def _merge_offerings(
+    groups: dict[OfferingKey, list[OfferingRecord]],
+    followed: dict[OfferingKey, OfferingKey],
+    conflicts: list[Conflict],
+) -> list[Offering]:
+    """Every offering; an alias and its target share one lifecycle merged from both."""
+    sharing: dict[OfferingKey, list[OfferingRecord]] = defaultdict(list)
+    for key, records in groups.items():
+        sharing[followed.get(key, key)].extend(records)
+    offerings: list[Offering] = []
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2] or "")):
+        target = followed.get(key)
+        shared = sharing[target or key]
+        alias_of = None
+        if target is not None:
+            alias_of = _by_rank(groups[target], "identity")[0].platform_id
+        offerings.append(
+            _merge_offering(
+                groups[key], shared if len(shared) > len(groups[key]) else [], conflicts, alias_of
+            )
+        )
+    return offerings
 
 
 def _differs(a: float | None, b: float | None) -> bool:
@@ -338,14 +372,20 @@ def _merge_models(
     )
 
 
-def _stamp_prices(result: ImportResult) -> ImportResult:
-    """Give the result's prices its ``as_of`` date where they have none."""
+def _stamp(result: ImportResult) -> ImportResult:
+    """Date what the result left undated with its snapshot day (``as_of``): prices get
+    ``as_of``, sources their ``accessed_on`` (the day that copy of the source was read)."""
     if result.as_of is None:
         return result
     when = result.as_of
     for record in result.offerings:
         if record.prices is not None and record.prices.as_of is None:
             record.prices = replace(record.prices, as_of=when)
+        if any(s.accessed_on is None for s in record.sources):
+            record.sources = tuple(
+                s if s.accessed_on is not None else replace(s, accessed_on=when)
+                for s in record.sources
+            )
     result.models = [
         replace(m, prices=replace(m.prices, as_of=when))
         if m.prices is not None and m.prices.as_of is None
@@ -355,27 +395,32 @@ def _stamp_prices(result: ImportResult) -> ImportResult:
     return result
 
 
-def compile_catalog(results: Iterable[ImportResult]) -> Catalog:
-    """Merge importer results into one catalog (deterministic; see the module docstring)."""
-    results = [_stamp_prices(r) for r in results]
+def compile_catalog(results: Iterable[ImportResult], *, built_at: str = "") -> Catalog:
+    """Merge importer results into one catalog (deterministic; see the module docstring).
+
+    ``built_at`` stamps the catalog; by default the newest snapshot day among the results,
+    so rebuilding the same inputs gives the same bytes.
+    """
+    results = [_stamp(r) for r in results]
     conflicts: list[Conflict] = []
-    groups: dict[tuple[str, str, str | None], list[OfferingRecord]] = defaultdict(list)
+    groups: dict[OfferingKey, list[OfferingRecord]] = defaultdict(list)
     for result in results:
         for record in result.offerings:
-            groups[(record.platform, record.platform_id.lower(), record.region)].append(record)
+            groups[_key(record)].append(record)
+    targets = alias_targets(results)
+    followed = _fold_aliases(groups, targets)
+    offerings = _merge_offerings(groups, followed, conflicts)
 
-    offerings: list[Offering] = []
     provider_of: dict[str, str] = {}
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2] or "")):
-        offering = _merge_offering(groups[key], conflicts)
-        offerings.append(offering)
-        for record in sorted(groups[key], key=lambda r: _rank("identity", r.importer)):
-            provider_of.setdefault(offering.model, record.provider)
+        for record in _by_rank(groups[key], "identity"):
+            provider_of.setdefault(targets.get(record.model, record.model), record.provider)
 
     partials: dict[str, list[tuple[str, Model]]] = defaultdict(list)
     for result in results:
         for model in result.models:
-            partials[model.id].append((result.source, model))
+            if model.id not in targets:  # an alias's facts are its target's
+                partials[model.id].append((result.source, model))
 
     models: list[Model] = []
     for model_id in sorted(set(partials) | {o.model for o in offerings}):
@@ -384,7 +429,11 @@ def compile_catalog(results: Iterable[ImportResult]) -> Catalog:
             found = [("compile", Model(id=model_id, provider=provider_of.get(model_id, "unknown")))]
         provider = found[0][1].provider
         home = home_platform(provider) or (found[0][1].provider if provider else "")
-        models.append(_merge_models(model_id, found, (home, model_id), conflicts))
+        model = _merge_models(model_id, found, (home, model_id), conflicts)
+        extra = sorted(a for a, t in targets.items() if t == model_id and a not in model.aliases)
+        if extra:
+            model = replace(model, aliases=(*model.aliases, *extra))
+        models.append(model)
 
     # Offering prices equal to the model's are redundant: drop them to keep the file small.
     by_id = {m.id: m for m in models}
@@ -402,4 +451,11 @@ def compile_catalog(results: Iterable[ImportResult]) -> Catalog:
             (conflict.platform, conflict.platform_id.lower(), conflict.field), conflict
         )
     conflicts = sorted(unique.values(), key=lambda c: (c.platform, c.platform_id, c.field))
-    return Catalog.build(models, slim, conflicts, provenance)
+    stamp = built_at or _snapshot_stamp(results)
+    return Catalog({m.id: m for m in models}, slim, conflicts, stamp, provenance)
+
+
+def _snapshot_stamp(results: Sequence[ImportResult]) -> str:
+    """The newest snapshot day of the inputs, as a UTC timestamp (``""`` when none is dated)."""
+    days = [r.as_of for r in results if r.as_of is not None]
+    return f"{max(days).isoformat()}T00:00:00+00:00" if days else ""

@@ -8,27 +8,74 @@ depends on the day it is looked at: ``gpt-4.5-preview`` was ``deprecated`` on
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from recast.catalog._advice import Advice, Step, advise
 from recast.catalog._catalog import Catalog, load_catalog
-from recast.catalog._model import LifecycleDate, Model, Offering, Prices, Replacement, State
+from recast.catalog._model import (
+    LIFECYCLE_FACTS,
+    Conflict,
+    Fact,
+    LifecycleDate,
+    Model,
+    Offering,
+    Prices,
+    Replacement,
+    State,
+)
 from recast.catalog._platforms import check_platform, home_platform, platform_rank
 
-#: Version of the JSON produced by :meth:`OfferingStatus.to_dict`.
-STATUS_SCHEMA_VERSION = 1
+#: Version of the JSON produced by :meth:`OfferingStatus.to_dict`. 2: per-fact ``facts``,
+#: ``replacement`` (the live advice), ``notes``, ``alias_of``; ``state`` may be ``unknown``.
+STATUS_SCHEMA_VERSION = 2
 
 _TOKEN_SPLIT = re.compile(r"[\s\-_./:@]+")
 
 
+def _value_dict(name: str, value: Any) -> dict[str, Any]:
+    """A fact's value as JSON: dates with their precision, replacements as model ids."""
+    if value is None or value == ():
+        return {"value": None}
+    if isinstance(value, LifecycleDate):
+        return {"value": value.on.isoformat(), "precision": value.precision}
+    if name == "replacements":
+        return {"value": [r.model for r in value]}
+    return {"value": value}
+
+
+def fact_dict(fact: Fact, conflict: Conflict | None = None) -> dict[str, Any]:
+    """One lifecycle fact as JSON: its value, where it came from, what others said."""
+    return {
+        **_value_dict(fact.name, fact.value),
+        "importer": fact.importer or None,
+        "source": fact.source.to_dict() if fact.source is not None else None,
+        "alternatives": [
+            {
+                "importer": claim.importer,
+                **_value_dict(fact.name, claim.value(fact.name)),
+                "source": claim.source.to_dict() if claim.source is not None else None,
+            }
+            for claim in fact.alternatives
+        ],
+        "conflict": conflict.to_dict() if conflict is not None else None,
+    }
+
+
+#: Which conflict field records a disagreement on each fact.
+CONFLICT_FIELD = {name: name for name in LIFECYCLE_FACTS} | {"replacements": "replacement"}
+
+
 @dataclass(frozen=True)
 class OfferingStatus:
-    """An offering seen on one day: its computed state and days left.
+    """An offering seen on one day: its computed state, days left, and what to move to.
 
-    ``model`` is the offering's :class:`Model` when the catalog was at hand.
-    ``days_left`` is negative once the shutdown date has passed and ``None``
-    when no shutdown date is known.
+    ``model`` is the offering's :class:`Model` when the catalog was at hand, and
+    ``advice`` the live replacement (:func:`recast.catalog.advise`) and ``conflicts`` the
+    recorded disagreements on its facts then too. ``days_left`` is negative once the
+    shutdown date has passed and ``None`` when no shutdown date is known.
     """
 
     offering: Offering
@@ -36,6 +83,8 @@ class OfferingStatus:
     days_left: int | None
     as_of: date
     model: Model | None = None
+    advice: Advice | None = None
+    conflicts: Mapping[str, Conflict] = field(default_factory=dict)
 
     @property
     def provider(self) -> str:
@@ -49,8 +98,16 @@ class OfferingStatus:
 
     @property
     def replacement(self) -> Replacement | None:
-        """The recommended replacement (else the first listed), if any."""
+        """The replacement the sources name (recommended, else first); may be retired.
+
+        Recommend :attr:`live` instead: the end of the chain that still works.
+        """
         return self.offering.lifecycle.recommended_replacement
+
+    @property
+    def live(self) -> Step | None:
+        """The live replacement (see :func:`recast.catalog.advise`), when known."""
+        return self.advice.final if self.advice is not None else None
 
     @property
     def is_home(self) -> bool:
@@ -59,8 +116,36 @@ class OfferingStatus:
             self.offering.platform
         )
 
+    def notes(self) -> list[str]:
+        """What the state alone does not say: passed floors, unknown onsets, no sources."""
+        lifecycle = self.offering.lifecycle
+        out: list[str] = []
+        if self.state == "unknown" and not lifecycle.claims:
+            out.append(f"no lifecycle source describes it on {self.offering.platform}")
+        elif self.state == "unknown":
+            out.append("going away, but no source says since when on this day")
+        if lifecycle.floor_passed(self.as_of) and lifecycle.shutdown_on is not None:
+            out.append(
+                f"may shut down any day: the 'not before {lifecycle.shutdown_on.on}' floor "
+                "has passed and no date is announced"
+            )
+        if self.state == "deprecated" and lifecycle.deprecated_since is None:
+            out.append("deprecated since: unknown (no source gives an announcement date)")
+        if self.offering.alias_of:
+            out.append(f"alias of {self.offering.alias_of}: follows its lifecycle")
+        return out
+
+    def facts(self) -> dict[str, dict[str, Any]]:
+        """Every lifecycle fact with its source, alternatives and conflict, as JSON."""
+        lifecycle = self.offering.lifecycle
+        return {
+            name: fact_dict(lifecycle.fact(name), self.conflicts.get(CONFLICT_FIELD[name]))
+            for name in LIFECYCLE_FACTS
+        }
+
     def to_dict(self, prices: Prices | None = None) -> dict[str, Any]:
-        """Render as JSON: flat ``*_on`` dates (``YYYY-MM-DD``) each with a ``*_precision``."""
+        """Render as JSON: flat ``*_on`` dates (``YYYY-MM-DD``) each with a ``*_precision``,
+        per-fact provenance under ``facts`` and the live advice under ``replacement``."""
         offering = self.offering
         lifecycle = offering.lifecycle
         data: dict[str, Any] = {
@@ -69,6 +154,7 @@ class OfferingStatus:
             "platform": offering.platform,
             "platform_id": offering.platform_id,
             "region": offering.region,
+            "alias_of": offering.alias_of,
             "state": self.state,
             "recorded_state": lifecycle.state,
             "days_left": self.days_left,
@@ -77,6 +163,8 @@ class OfferingStatus:
             value: LifecycleDate | None = getattr(lifecycle, f"{name}_on")
             data[f"{name}_on"] = value.on.isoformat() if value else None
             data[f"{name}_precision"] = value.precision if value else None
+        data["notes"] = self.notes()
+        data["replacement"] = self.advice.to_dict() if self.advice is not None else None
         data["replacements"] = [
             {
                 "model": r.model,
@@ -84,9 +172,12 @@ class OfferingStatus:
                 "recommended": r.recommended,
                 "note": r.note or None,
                 "source_url": r.source_url or None,
+                "importer": r.importer or None,
             }
             for r in lifecycle.replacements
         ]
+        data["facts"] = self.facts()
+        data["conflicts"] = sorted(self.conflicts)
         data["sources"] = [s.to_dict() for s in lifecycle.sources]
         if prices is not None:
             data["prices"] = prices.to_dict()
@@ -106,7 +197,8 @@ def status_of(
 ) -> OfferingStatus:
     """Return the offering's state and days left on ``as_of`` (default today).
 
-    Pass ``catalog`` to attach the offering's :class:`Model`.
+    Pass ``catalog`` to attach the offering's :class:`Model`, its live replacement
+    (:func:`recast.catalog.advise`) and the conflicts recorded on its facts.
     """
     day = _today(as_of)
     lifecycle = offering.lifecycle
@@ -117,6 +209,8 @@ def status_of(
         days_left=lifecycle.days_left(day),
         as_of=day,
         model=model,
+        advice=advise(offering, day, catalog=catalog) if catalog is not None else None,
+        conflicts=catalog.conflicts_of(offering) if catalog is not None else {},
     )
 
 

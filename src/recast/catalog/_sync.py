@@ -375,15 +375,15 @@ def import_models_endpoint(
 def _catalog_as_results(
     catalog: Catalog, replaced: str, touched: set[tuple[str, str]]
 ) -> list[ImportResult]:
-    """The current catalog as importer results, each offering under the importer that set it.
+    """The current catalog as importer results: one record per source claim it kept.
 
-    Offerings whose lifecycle came from ``replaced`` (the source being synced) and that the
-    new data covers are left out, so newer data from the same source replaces older.
+    A claim of ``replaced`` (the source being synced) about an offering the new data
+    covers is left out, so newer data from the same source replaces older. Every offering
+    also gets a ``catalog`` record (no lifecycle; its prices, its place), so nothing is
+    dropped, and the models come back as a ``catalog`` result.
     """
-    from recast.catalog._compile import PRECEDENCE
     from recast.catalog.sources._common import ImportResult, OfferingRecord
 
-    order = PRECEDENCE["lifecycle"]
     results: dict[str, ImportResult] = {}
 
     def add(importer: str, record: OfferingRecord) -> None:
@@ -391,62 +391,43 @@ def _catalog_as_results(
         results[importer].offerings.append(record)
 
     for offering in catalog.offerings:
-        lifecycle = offering.lifecycle
-        importers = sorted(
-            {s.importer for s in lifecycle.sources if s.importer},
-            key=lambda i: (order.index(i) if i in order else len(order), i),
-        )
-        top = importers[0] if importers else "catalog"
-        key = (offering.platform, offering.platform_id.lower())
-        provider = (
-            catalog.models[offering.model].provider if offering.model in catalog.models else ""
-        )
+        provider = catalog.provider_of(offering.model) or ""
         common: dict[str, Any] = {
-            "platform": offering.platform,
-            "platform_id": offering.platform_id,
             "model": offering.model,
             "provider": provider,
             "region": offering.region,
+            "platform": offering.platform,
         }
-        if not (top == replaced and key in touched):
-            add(
-                top,
-                OfferingRecord(
-                    **common,
-                    importer=top,
-                    state=lifecycle.state if lifecycle.sources else None,
-                    announced_on=lifecycle.announced_on,
-                    deprecated_on=lifecycle.deprecated_on,
-                    shutdown_on=lifecycle.shutdown_on,
-                    replacements=lifecycle.replacements,
-                    sources=tuple(s for s in lifecycle.sources if (s.importer or "catalog") == top),
-                ),
-            )
-        # The catalog so far, at the lowest precedence: keeps every fact the synced source
-        # does not restate (including dates that other, lower sources had filled in).
         add(
             "catalog",
             OfferingRecord(
                 **common,
+                platform_id=offering.platform_id,
                 importer="catalog",
-                state=lifecycle.state if lifecycle.sources else None,
-                announced_on=lifecycle.announced_on,
-                deprecated_on=lifecycle.deprecated_on,
-                shutdown_on=lifecycle.shutdown_on,
-                replacements=lifecycle.replacements,
                 prices=catalog.prices_for(offering),
+                follows=offering.alias_of,
             ),
         )
-        # Other importers keep their sources (the dates they gave lost to ``top`` already).
-        for importer in importers[1:]:
-            if importer == replaced and key in touched:
+        if offering.alias_of:
+            continue  # its claims are its target's, read there
+        for claim in offering.lifecycle.claims:
+            platform_id = claim.via or offering.platform_id
+            if claim.importer == replaced and (offering.platform, platform_id.lower()) in touched:
                 continue
             add(
-                importer,
+                claim.importer,
                 OfferingRecord(
                     **common,
-                    importer=importer,
-                    sources=tuple(s for s in lifecycle.sources if s.importer == importer),
+                    platform_id=platform_id,
+                    importer=claim.importer,
+                    state=claim.state,
+                    announced_on=claim.announced_on,
+                    deprecated_on=claim.deprecated_on,
+                    shutdown_on=claim.shutdown_on,
+                    replacements=claim.replacements,
+                    sources=claim.sources,
+                    follows=offering.platform_id if claim.via else None,
+                    denies=claim.denies,
                 ),
             )
     models = ImportResult(source="catalog", path="catalog")
@@ -455,22 +436,35 @@ def _catalog_as_results(
 
 
 def merge_into(catalog: Catalog, result: ImportResult, provenance: dict[str, Any]) -> Catalog:
-    """Merge one importer result into an existing catalog (precedence as in the build)."""
+    """Merge one importer result into an existing catalog (precedence as in the build).
+
+    Lifecycle facts and their conflicts are recompiled from every source's kept claims,
+    so a synced fact keeps its own source and the others keep theirs. Price and limit
+    conflicts the synced source did not touch stand as they were (the catalog keeps only
+    the winning price, not every source's).
+    """
     from recast.catalog._compile import compile_catalog
 
     touched = {(r.platform, r.platform_id.lower()) for r in result.offerings}
-    merged = compile_catalog([*_catalog_as_results(catalog, result.source, touched), result])
-    # New disagreements (the synced source against the catalog so far) replace old ones on
-    # the same fact; other old ones stand, since the catalog no longer knows every source's value.
-    new_conflicts = [
+    merged = compile_catalog(
+        [*_catalog_as_results(catalog, result.source, touched), result],
+        built_at=catalog.built_at,
+    )
+    lifecycle = [c for c in merged.conflicts if c.is_lifecycle]
+    new_other = [
         c
         for c in merged.conflicts
-        if (c.platform, c.platform_id.lower()) in touched
-        or any(imp == result.source for imp, _ in c.values)
+        if not c.is_lifecycle
+        and (
+            (c.platform, c.platform_id.lower()) in touched
+            or any(imp == result.source for imp, _ in c.values)
+        )
     ]
-    fresh = {(c.platform, c.platform_id.lower(), c.field) for c in new_conflicts}
-    kept_conflicts = [
-        c for c in catalog.conflicts if (c.platform, c.platform_id.lower(), c.field) not in fresh
+    fresh = {(c.platform, c.platform_id.lower(), c.field) for c in new_other}
+    kept_other = [
+        c
+        for c in catalog.conflicts
+        if not c.is_lifecycle and (c.platform, c.platform_id.lower(), c.field) not in fresh
     ]
     history = [
         p
@@ -478,10 +472,9 @@ def merge_into(catalog: Catalog, result: ImportResult, provenance: dict[str, Any
         if not (p.get("source") == provenance["source"] and p.get("path") == provenance["path"])
     ]
     merged.conflicts = sorted(
-        kept_conflicts + new_conflicts, key=lambda c: (c.platform, c.platform_id, c.field)
+        lifecycle + kept_other + new_other, key=lambda c: (c.platform, c.platform_id, c.field)
     )
     merged.provenance = [*history, provenance]
-    merged.built_at = catalog.built_at
     return merged
 
 

@@ -8,7 +8,6 @@ benchmark, see bench/cold_start.py).
 
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -20,10 +19,12 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from recast.catalog import Catalog, LifecycleDate, Model, Offering, OfferingStatus, State
+    from recast.catalog import Catalog, LifecycleDate, Offering, OfferingStatus, State
 
 #: Version of every JSON document `recast models` prints; see docs/models.md.
-SCHEMA_VERSION = 1
+#: 2: offerings carry ``facts`` (per-fact provenance), ``replacement`` (the live advice),
+#: ``notes``, ``alias_of`` and ``conflicts``; ``state`` may be ``unknown``.
+SCHEMA_VERSION = 2
 
 
 def _example(*commands: str) -> str:
@@ -58,6 +59,7 @@ _STATE_STYLE = {
     "legacy": "cyan",
     "deprecated": "yellow",
     "retired": "red",
+    "unknown": "magenta",
 }
 
 
@@ -102,11 +104,26 @@ def _days_text(days: int | None) -> str:
 
 
 def _replacement_text(status: "OfferingStatus") -> str:
-    replacement = status.replacement
-    if replacement is None:
+    """The live replacement for a table cell: ``gpt-5.4-mini (via o4-mini)``, ``none alive``."""
+    advice = status.advice
+    if advice is None or (not advice.chain and not advice.options):
         return "-"
-    on = f" ({replacement.platform})" if replacement.platform else ""
-    return _esc(f"{replacement.model}{on}")
+    if advice.ambiguous:
+        ends = [o.final.model for o in advice.options if o.final is not None]
+        return _esc("one of " + ", ".join(dict.fromkeys(ends))) if ends else "none alive"
+    final = advice.final
+    if final is None:
+        return "[red]none alive[/]"
+    text = final.model + (
+        f" ({final.platform})" if final.platform != status.offering.platform else ""
+    )
+    if advice.followed and advice.named is not None:
+        text += f" (via {advice.named.model})"
+    if final.state == "deprecated":
+        text += " (deprecated)"
+    elif final.state == "unknown":
+        text += " (unverified)"
+    return _esc(text)
 
 
 def _status_json(status: "OfferingStatus", catalog: "Catalog") -> dict[str, Any]:
@@ -199,52 +216,6 @@ def list_command(
         _console().print(table)
 
 
-def _model_lines(model: "Model") -> list[str]:
-    """The model's facts: provider, release, limits, prices, capabilities (plain text)."""
-    lines = [_bold(model.id) + (f"  {model.name}" if model.name else "")]
-    facts = [f"provider: {model.provider}"]
-    if model.family:
-        facts.append(f"family: {model.family}")
-    if model.released_on:
-        facts.append(f"released: {model.released_on.isoformat()}")
-    if model.aliases:
-        facts.append("aliases: " + ", ".join(model.aliases))
-    lines.append("  ".join(facts))
-    limits = []
-    if model.context_window:
-        limits.append(f"context window: {model.context_window:,} tokens")
-    if model.max_output_tokens:
-        limits.append(f"max output: {model.max_output_tokens:,} tokens")
-    if limits:
-        lines.append("  ".join(limits))
-    if model.prices is not None:
-        prices = model.prices
-        parts = []
-        for label, value in (
-            ("input", prices.input),
-            ("output", prices.output),
-            ("cached input", prices.cached_input),
-        ):
-            if value is not None:
-                parts.append(f"{label} ${value:g}")
-        if parts:
-            as_of = f" (as of {prices.as_of.isoformat()})" if prices.as_of else ""
-            lines.append("prices per 1M tokens: " + ", ".join(parts) + as_of)
-    capabilities = model.capabilities.to_dict()
-    if capabilities:
-        lines.append(
-            "capabilities: "
-            + ", ".join(
-                f"{k.replace('_', ' ')} {'yes' if v else 'no'}" for k, v in capabilities.items()
-            )
-        )
-    return lines
-
-
-def _bold(text: str) -> str:
-    return typer.style(text, bold=True)
-
-
 @app.command(
     "show",
     epilog=_example(
@@ -301,7 +272,9 @@ def show_command(
                 }
             )
             return
-        _render_show(model_ids, statuses, catalog, day)
+        from recast.cli.models_show import render_show
+
+        typer.echo(render_show(model_ids, statuses, catalog, day))
 
 
 def _ordered(offerings: "list[Offering]") -> "list[Offering]":
@@ -310,68 +283,6 @@ def _ordered(offerings: "list[Offering]") -> "list[Offering]":
     return sorted(
         offerings, key=lambda o: (platform_rank(o.platform), o.platform_id, o.region or "")
     )
-
-
-def _dated(label: str, value: "LifecycleDate | None", always: bool = False) -> str | None:
-    if value is None:
-        return None
-    shown = always or value.precision != "exact"
-    precision = f" ({value.precision.replace('_', ' ')})" if shown else ""
-    return f"{label} {value.on.isoformat() if value.precision != 'month' else value}{precision}"
-
-
-def _render_show(
-    model_ids: list[str], statuses: "list[OfferingStatus]", catalog: "Catalog", day: date
-) -> None:
-    """One block per model, then one per offering: plain lines, no Rich (cold start matters)."""
-    lines: list[str] = []
-    for index, mid in enumerate(model_ids):
-        if index:
-            lines.append("")
-        model = catalog.model(mid)
-        lines.extend(_model_lines(model) if model is not None else [_bold(mid)])
-        for row in (s for s in statuses if s.offering.model == mid):
-            offering = row.offering
-            lifecycle = offering.lifecycle
-            region = f" (region {offering.region})" if offering.region else ""
-            state = typer.style(row.state, fg=_STATE_STYLE.get(row.state, "white"))
-            lines.append("")
-            lines.append(
-                f"  {_bold(offering.platform)}  {offering.platform_id}{region}  "
-                f"{state} on {day.isoformat()}"
-            )
-            dates = [
-                _dated("announced", lifecycle.announced_on),
-                _dated("deprecated", lifecycle.deprecated_on),
-                _dated("shutdown", lifecycle.shutdown_on, always=True),
-            ]
-            if row.days_left is not None:
-                dates.append(
-                    f"{row.days_left} days left"
-                    if row.days_left >= 0
-                    else f"shut down {-row.days_left} days ago"
-                )
-            present = [d for d in dates if d]
-            if present:
-                lines.append("    " + ", ".join(present))
-            for replacement in lifecycle.replacements:
-                mark = "recommended replacement" if replacement.recommended else "replacement"
-                on = f" on {replacement.platform}" if replacement.platform else ""
-                lines.append(f"    {mark}: {_bold(replacement.model)}{on}")
-                if replacement.note:
-                    lines.append(f"      {typer.style(replacement.note, dim=True)}")
-                if replacement.source_url:
-                    lines.append(f"      source: {replacement.source_url}")
-            for source in lifecycle.sources:
-                via = f" ({source.importer})" if source.importer else ""
-                lines.append(f"    source: {source.url}{via}")
-            if offering.prices is not None:
-                prices = offering.prices
-                lines.append(
-                    f"    prices on {offering.platform} per 1M tokens: "
-                    f"input {prices.input}, output {prices.output}"
-                )
-    typer.echo("\n".join(lines))
 
 
 @app.command(
@@ -538,7 +449,7 @@ def calendar_command(
             if o.lifecycle.shutdown_on is not None
             and (include_past or _latest_day(o.lifecycle.shutdown_on) >= day)
         ]
-        text = shutdown_calendar(events, catalog=catalog)
+        text = shutdown_calendar(events, catalog=catalog, as_of=day)
         if ics == "-":
             sys.stdout.write(text)
             sys.stdout.flush()

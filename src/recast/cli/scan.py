@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from recast.scan import FixResult, ScanConfig, ScanResult
 
 FORMATS = ("table", "text", "json", "sarif", "github", "markdown")
-FAIL_ON = ("retired", "deprecated", "legacy", "unknown")
+FAIL_ON = ("retired", "deprecated", "legacy", "unknown", "unverified")
 #: Shown after the options, so `recast scan --help` ends with examples.
 EPILOG = "Example:\n\n" + "\n\n".join(
     f"    {command}"

@@ -79,8 +79,10 @@ def _safe_uri(text: str) -> bool:
 
 
 def _from_catalog(model: str, upstream: UpstreamConfig | None) -> ModelLifecycle | None:
+    """The catalog's facts for ``model``; the replacement is the live one on today's date
+    (the end of the chain that still works, never a retired model)."""
     try:
-        from recast.catalog import lookup
+        from recast.catalog import advise, lookup
     except ImportError:  # pragma: no cover
         return None
     platform = _PLATFORM_OF_KIND.get(upstream.kind) if upstream else None
@@ -92,18 +94,22 @@ def _from_catalog(model: str, upstream: UpstreamConfig | None) -> ModelLifecycle
     except Exception:  # unknown model, catalog not built, placeholder resolver
         return None
     life = offering.lifecycle
-    deprecated = life.deprecated_on or life.announced_on
-    replacement = life.recommended_replacement
+    today = date.today()
+    deprecated = life.deprecated_since
+    final = advise(offering, today).final
     source = next((s.url for s in life.sources if s.url), None)
-    if replacement is not None and replacement.source_url and not source:
-        source = replacement.source_url
+    named = final.named_by if final is not None else None
+    if named is not None and named.source_url and not source:
+        source = named.source_url
+    # A "not before" floor is a promise, not a sunset: no Sunset header, never "retired".
+    shutdown = life.shutdown_on
     return ModelLifecycle(
         model=model,
         deprecated_on=deprecated.on if deprecated else None,
-        shutdown_on=life.shutdown_on.on if life.shutdown_on else None,
-        replacement=replacement.model if replacement else None,
+        shutdown_on=shutdown.on if shutdown and shutdown.precision != "not_before" else None,
+        replacement=final.model if final is not None else None,
         source=source,
-        retired_state=life.state == "retired",
+        retired_state=life.state_on(today) == "retired",
     )
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from recast.errors import ConfigError
 
-FAIL_ON = ("retired", "deprecated", "legacy", "unknown")
+FAIL_ON = ("retired", "deprecated", "legacy", "unknown", "unverified")
 _DURATION = re.compile(r"^\s*(\d+)\s*([dwmy]?)\s*$", re.IGNORECASE)
 _DURATION_DAYS = {"": 1, "d": 1, "w": 7, "m": 30, "y": 365}
 _KEYS = {

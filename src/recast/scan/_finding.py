@@ -27,7 +27,8 @@ from datetime import date
 from typing import Literal
 
 #: ``unknown`` is an id shape the catalog could not resolve: listed, never dropped.
-Status = Literal["active", "legacy", "deprecated", "retired", "unknown"]
+#: ``unverified``: the catalog knows the id but no lifecycle source describes it there.
+Status = Literal["active", "legacy", "deprecated", "retired", "unknown", "unverified"]
 #: Where the text stands: a string literal in code, a config value, a comment, or prose docs.
 Context = Literal["code", "config", "comment", "docs"]
 #: SARIF-compatible levels; ``none`` is informational (active models).
@@ -39,6 +40,7 @@ CODES: dict[str, str] = {
     "deprecated": "RC102",
     "legacy": "RC103",
     "unknown": "RC104",
+    "unverified": "RC105",
     "active": "RC100",
 }
 
@@ -47,6 +49,7 @@ STATUS_ORDER: dict[str, int] = {
     "deprecated": 3,
     "legacy": 2,
     "unknown": 1,
+    "unverified": 1,
     "active": 0,
 }
 
@@ -89,6 +92,16 @@ class Finding:
     replacement_platform_id: str | None = None
     platform_reason: str | None = None
     fails: bool = False
+    #: The replacement chain followed to ``replacement``, the named one first (empty when
+    #: the named replacement is itself the live one).
+    replacement_chain: tuple[str, ...] = ()
+    #: Why there is no live replacement, or what to know about it (unverified, deprecated).
+    replacement_note: str | None = None
+    #: The live replacement's own state on the scan's day: ``active``, ``legacy``,
+    #: ``deprecated`` (still answering, shutdown ahead) or ``unknown`` (no lifecycle source).
+    replacement_state: str | None = None
+    #: Lifecycle facts of the offering on which the sources disagree (``shutdown_on``, ...).
+    lifecycle_conflicts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

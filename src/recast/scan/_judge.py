@@ -29,7 +29,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from recast.catalog import Catalog, Offering, home_platform, load_catalog, parse_id, resolve
+from recast.catalog import (
+    Catalog,
+    Offering,
+    advise,
+    home_platform,
+    load_catalog,
+    parse_id,
+    resolve,
+)
 from recast.scan._config import ScanConfig
 from recast.scan._find import ALL, Candidate, FileScan
 from recast.scan._finding import CODES, STATUS_ORDER, Finding, Severity, Status
@@ -39,6 +47,7 @@ _SEVERITY: dict[str, Severity] = {
     "deprecated": "warning",
     "legacy": "note",
     "unknown": "note",
+    "unverified": "note",
     "active": "none",
 }
 _LOWER: dict[Severity, Severity] = {
@@ -103,6 +112,8 @@ def status_of_state(state: str) -> Status:
         return "deprecated"
     if state == "legacy":
         return "legacy"
+    if state == "unknown":
+        return "unverified"
     return "active"
 
 
@@ -218,30 +229,39 @@ class Judge:
                 return offering, reason
         return pool[0], reason
 
-    def _replacement(
-        self, offering: Offering
-    ) -> tuple[str | None, str | None, str | None, bool, tuple[str, ...]]:
-        """(model, platform id on this platform, source URL, ambiguous, all named)."""
-        replacements = offering.lifecycle.replacements
-        if not replacements:
-            return None, None, None, False, ()
-        named = tuple(dict.fromkeys(r.model for r in replacements))
-        chosen = next((r for r in replacements if r.recommended), None)
-        if chosen is None and len(named) == 1:
-            chosen = replacements[0]
-        if chosen is None:
-            return None, None, None, True, named
-        platform_id: str | None = None
-        if chosen.platform in (None, offering.platform):
-            for candidate in self.catalog.offerings_of(chosen.model):
-                if candidate.platform == offering.platform and candidate.region == offering.region:
-                    platform_id = candidate.platform_id
-                    break
-            if platform_id is None:
-                for candidate in resolve(chosen.model, offering.platform, catalog=self.catalog):
-                    platform_id = candidate.platform_id
-                    break
-        return chosen.model, platform_id, chosen.source_url or None, False, named
+    def _replacement(self, offering: Offering) -> dict[str, Any]:
+        """The live replacement (see :func:`recast.catalog.advise`) as finding fields."""
+        advice = advise(offering, self.as_of, catalog=self.catalog)
+        fields: dict[str, Any] = {
+            "replacement": None,
+            "replacement_platform_id": None,
+            "replacement_source": None,
+            "replacement_ambiguous": advice.ambiguous,
+            "replacements": tuple(dict.fromkeys(r.model for r in offering.lifecycle.replacements)),
+            "replacement_chain": (),
+            "replacement_note": advice.reason or None,
+            "replacement_state": None,
+        }
+        final = advice.final
+        if advice.ambiguous or final is None:
+            return fields
+        source = final.named_by.source
+        fields.update(
+            replacement=final.model,
+            replacement_platform_id=final.platform_id
+            if final.platform == offering.platform
+            else None,
+            replacement_source=source.url if source is not None else None,
+            replacement_chain=tuple(s.model for s in advice.chain) if advice.followed else (),
+            replacement_state=str(final.state),
+        )
+        if final.state == "unknown":
+            fields["replacement_note"] = (
+                f"no lifecycle source describes {final.model} on {final.platform}"
+            )
+        elif final.state == "deprecated":
+            fields["replacement_note"] = advice.reason or f"{final.model} is itself deprecated"
+        return fields
 
     def _config_relative(self, rel: str) -> str:
         """A report path made relative to the config file's folder (where its globs start)."""
@@ -325,10 +345,10 @@ class Judge:
         status = status_of_state(lifecycle.state_on(self.as_of))
         days_left = lifecycle.days_left(self.as_of) if lifecycle.shutdown_on else None
         model = self.catalog.models.get(offering.model)
-        replacement, replacement_pid, source_url, ambiguous, named = self._replacement(offering)
+        replacement = self._replacement(offering)
         fix_text = None
-        if replacement and replacement_pid and status != "active":
-            fix_text = rewrite_token(text, offering, replacement_pid)
+        if replacement["replacement_platform_id"] and status not in ("active", "unverified"):
+            fix_text = rewrite_token(text, offering, replacement["replacement_platform_id"])
         shutdown = lifecycle.shutdown_on
         return {
             "status": status,
@@ -340,13 +360,10 @@ class Judge:
             "shutdown_on": shutdown.on if shutdown else None,
             "shutdown_precision": shutdown.precision if shutdown else None,
             "days_left": days_left,
-            "replacement": replacement,
-            "replacement_source": source_url,
-            "replacement_ambiguous": ambiguous,
             "lifecycle_source": lifecycle.sources[0].url if lifecycle.sources else None,
+            "lifecycle_conflicts": tuple(sorted(self.catalog.conflicts_of(offering))),
             "fix_text": fix_text,
-            "replacements": named,
-            "replacement_platform_id": replacement_pid,
+            **replacement,
             "platform_reason": reason,
         }
 

@@ -49,7 +49,8 @@ STATUS_RANK: dict[str, int] = {
     "deprecated": 1,
     "legacy": 2,
     "unknown": 3,
-    "active": 4,
+    "unverified": 4,
+    "active": 5,
 }
 
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice", "none": "notice"}
@@ -102,7 +103,9 @@ def _n(count: int, word: str) -> str:
 def _summary_phrase(findings: Sequence[Finding]) -> str:
     counts = _counts(findings)
     parts = [
-        f"{counts[s]} {s}" for s in ("retired", "deprecated", "legacy", "unknown") if counts[s]
+        f"{counts[s]} {s}"
+        for s in ("retired", "deprecated", "legacy", "unknown", "unverified")
+        if counts[s]
     ]
     return ", ".join(parts)
 
@@ -135,7 +138,11 @@ def finding_dict(finding: Finding, root: str = "") -> dict[str, Any]:
         "replacement_source": finding.replacement_source,
         "replacements": list(finding.replacements),
         "replacement_ambiguous": finding.replacement_ambiguous,
+        "replacement_chain": list(finding.replacement_chain),
+        "replacement_state": finding.replacement_state,
+        "replacement_note": finding.replacement_note,
         "lifecycle_source": finding.lifecycle_source,
+        "lifecycle_conflicts": list(finding.lifecycle_conflicts),
         "context": finding.context,
         "severity": finding.severity,
         "code": rule.code,
@@ -443,14 +450,27 @@ class ModelGroup:
     replacement_source: str | None
     replacements: tuple[str, ...] = ()
     findings: list[Finding] = field(default_factory=list)
+    replacement_chain: tuple[str, ...] = ()
+    replacement_state: str | None = None
+    replacement_ambiguous: bool = False
 
     @property
     def replacement_text(self) -> str:
-        """The replacement, or the choice when the provider names several."""
+        """The live replacement (``via`` the named one when a chain was followed), or the
+        choice when the provider names several, or ``none alive``."""
         if self.replacement:
-            return self.replacement
-        if self.replacements:
+            text = self.replacement
+            if self.replacement_chain:
+                text += f" (via {self.replacement_chain[0]})"
+            if self.replacement_state == "unknown":
+                text += " (unverified)"
+            elif self.replacement_state == "deprecated":
+                text += " (deprecated)"
+            return text
+        if self.replacements and self.replacement_ambiguous:
             return "one of " + ", ".join(self.replacements)
+        if self.replacements:
+            return "none alive"
         return ""
 
     @property
@@ -493,6 +513,9 @@ def group_by_model(findings: Iterable[Finding]) -> list[ModelGroup]:
                 replacement=finding.replacement,
                 replacement_source=finding.replacement_source,
                 replacements=finding.replacements,
+                replacement_chain=finding.replacement_chain,
+                replacement_state=finding.replacement_state,
+                replacement_ambiguous=finding.replacement_ambiguous,
             )
         group.findings.append(finding)
     return sorted(
@@ -552,8 +575,12 @@ def _render_markdown(result: ScanResult, show_active: bool) -> str:
                 model += " as " + ", ".join(f"`{_md(t)}`" for t in group.written)
             if group.replacement:
                 replacement = f"`{_md(group.replacement)}`"
-            elif group.replacements:
+                if group.replacement_chain:
+                    replacement += f" (via `{_md(group.replacement_chain[0])}`)"
+            elif group.replacements and group.replacement_ambiguous:
                 replacement = "one of " + ", ".join(f"`{_md(r)}`" for r in group.replacements)
+            elif group.replacements:
+                replacement = "none alive"
             else:
                 replacement = ""
             if group.replacement and group.replacement_source:
@@ -596,6 +623,7 @@ _STATUS_STYLE = {
     "deprecated": "yellow",
     "legacy": "cyan",
     "unknown": "magenta",
+    "unverified": "magenta",
     "active": "green",
 }
 

@@ -13,6 +13,7 @@ code        name               level      when
 ``RC102``   deprecated-model   warning    a shutdown date is announced (days left shown)
 ``RC103``   legacy-model       note       the provider calls it legacy, no shutdown yet
 ``RC104``   unknown-model      note       an id shape the catalog could not resolve
+``RC105``   no-lifecycle-data  note       a known id that no lifecycle source describes there
 ==========  =================  =========  ===============================================
 
 ``RC100`` findings are part of every :class:`~recast.scan.ScanResult` (the scan answers
@@ -124,9 +125,17 @@ class Rule:
             return f"Choose a replacement: {options} (ambiguous; `--fix` leaves it alone)"
         if finding.replacement:
             target = finding.replacement_platform_id or finding.replacement
+            text = f"Replace with `{target}`"
             if target != finding.replacement:
-                return f"Replace with `{target}` ({finding.replacement})"
-            return f"Replace with `{target}`"
+                text += f" ({finding.replacement})"
+            if finding.replacement_chain:
+                named = finding.replacement_chain[0]
+                text += f" (the named replacement `{named}` is itself going away)"
+            if finding.replacement_note:
+                text += f"; note: {finding.replacement_note}"
+            return text
+        if finding.replacement_note and finding.replacements:
+            return f"No live replacement: {finding.replacement_note}"
         return None
 
 
@@ -171,6 +180,16 @@ class ActiveModel(Rule):
     summary = "Model id of an active offering (inventory)"
 
     def message(self, finding: Finding) -> str:
+        if (
+            finding.shutdown_precision == "not_before"
+            and finding.days_left is not None
+            and finding.days_left < 0
+            and finding.shutdown_on is not None
+        ):
+            return (
+                f"{_named(finding)} is active{_on(finding)} but may shut down any day "
+                f"(its 'not before {finding.shutdown_on.isoformat()}' floor has passed)"
+            )
         return f"{_named(finding)} is active{_on(finding)}"
 
     def fix_title(self, finding: Finding) -> str | None:
@@ -369,6 +388,49 @@ class UnknownModel(Rule):
         )
 
 
+@_register
+class NoLifecycleData(Rule):
+    """
+    ## What it does
+    Lists a model id the catalog knows on this platform (a price list or model list names
+    it) but that no lifecycle source describes there: nobody says whether it is active,
+    deprecated or being shut down. recast says so instead of calling it fine.
+
+    ## Why is this bad?
+    An offering with no lifecycle source can be deprecated without anyone you rely on
+    noticing: the platform may publish its own dates (Bedrock, Vertex and Azure retire
+    models on their own schedules) that none of the catalog's sources carry yet.
+
+    ## Example
+    ```python
+    client.invoke_model(modelId="cohere.embed-english-v3")
+    ```
+
+    Use instead: the same id, once you know its lifecycle. Look the model up on the
+    platform's own lifecycle page, then either add the fact to the catalog overlay with
+    its URL (see `docs/catalog-sources.md`) or run `recast models sync` to pick up
+    sources newer than your catalog.
+
+    ## Fix safety
+    There is nothing to rewrite: the model may be perfectly alive.
+
+    ## References
+    - `recast models show <id> --platform <platform>` lists what each source says.
+    - `recast models sources` counts the offerings with no lifecycle source.
+    """
+
+    code = "RC105"
+    name = "no-lifecycle-data"
+    level = "note"
+    summary = "Known model id that no lifecycle source describes on its platform"
+
+    def message(self, finding: Finding) -> str:
+        return f"{_named(finding)} has no lifecycle data{_on(finding)}: nobody says until when"
+
+    def fix_title(self, finding: Finding) -> str | None:
+        return "Check the platform's lifecycle page, or run `recast models sync`"
+
+
 #: Rule code of each finding status (the same table as ``recast.scan._finding.CODES``).
 STATUS_CODES: dict[str, str] = {
     "active": "RC100",
@@ -376,6 +438,7 @@ STATUS_CODES: dict[str, str] = {
     "deprecated": "RC102",
     "legacy": "RC103",
     "unknown": "RC104",
+    "unverified": "RC105",
 }
 
 

@@ -20,9 +20,14 @@ Files: ``recast/catalog/data/overlay/*.yaml``. Each file has optional
         replacements:
           - {model: gpt-4.1, recommended: true}
         note: a caveat                    # optional: appended to each source's title
+        unset: [shutdown_on]              # optional: the page publishes no such fact, so a
+                                          # lower source's value for it is not kept
+        aliases: [gpt-4.5-preview-latest] # optional: other ids the page says name this model
+                                          # (they follow its lifecycle)
 
 Every entry must end up with at least one source with ``url`` and ``accessed``;
-an entry without one is an error, so no fact enters the catalog unsourced.
+an entry without one is an error naming the file and line, so no fact enters the
+catalog unsourced.
 """
 
 from __future__ import annotations
@@ -65,8 +70,11 @@ _FIELDS = {
     "replacements",
     "sources",
     "note",
+    "unset",
+    "aliases",
 }
 _STATES = ("active", "legacy", "deprecated", "retired")
+_UNSETTABLE = ("announced_on", "deprecated_on", "shutdown_on", "replacements")
 
 
 def overlay_dir() -> Path:
@@ -134,6 +142,10 @@ def _entry(raw: dict[str, Any], defaults: dict[str, Any], where: str) -> Offerin
     provider = str(entry.get("provider") or infer_provider(model) or "")
     if not provider:
         raise SourceError(f"{where}: cannot tell the provider of {model!r}; add 'provider'.")
+    unset = tuple(str(name) for name in raw.get("unset") or ())
+    wrong = [name for name in unset if name not in _UNSETTABLE]
+    if wrong:
+        raise SourceError(f"{where}: 'unset' takes {', '.join(_UNSETTABLE)}; got {wrong!r}.")
     typed_state: State | None = state
     return OfferingRecord(
         platform=platform,
@@ -148,7 +160,21 @@ def _entry(raw: dict[str, Any], defaults: dict[str, Any], where: str) -> Offerin
         replacements=tuple(replacements),
         sources=tuple(sources),
         region=entry.get("region"),
+        denies=unset,
     )
+
+
+def _entry_lines(file: Path) -> list[int]:
+    """The 1-based line of each entry of the file's ``offerings`` list, for error messages."""
+    import yaml
+
+    node = yaml.compose(file.read_text(encoding="utf-8"))
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if key.value == "offerings" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
 
 
 def load(path: Path | None = None) -> ImportResult:
@@ -161,8 +187,10 @@ def load(path: Path | None = None) -> ImportResult:
         if not isinstance(data, dict) or not isinstance(data.get("offerings"), list):
             raise SourceError(f"{str(file)!r}: expected a mapping with an 'offerings' list.")
         defaults = data.get("defaults") or {}
+        lines = _entry_lines(file)
         for index, raw in enumerate(data["offerings"]):
-            where = f"{file}: offerings[{index}]"
+            line = f" line {lines[index]}" if index < len(lines) else ""
+            where = f"{str(file)!r}{line} (offerings[{index}])"
             if not isinstance(raw, dict):
                 raise SourceError(f"{where}: expected a mapping.")
             record = _entry(raw, defaults, where)
@@ -170,10 +198,15 @@ def load(path: Path | None = None) -> ImportResult:
             result.offerings.append(record)
             name = str(raw.get("name") or "")
             released = plain_date(raw.get("released_on"), where)
-            if name or released:
+            aliases = tuple(str(a).strip().lower() for a in raw.get("aliases") or ())
+            if name or released or aliases:
                 result.models.append(
                     Model(
-                        id=record.model, provider=record.provider, name=name, released_on=released
+                        id=record.model,
+                        provider=record.provider,
+                        name=name,
+                        released_on=released,
+                        aliases=aliases,
                     )
                 )
     return result
