@@ -135,8 +135,11 @@ def test_offline_named_source_says_so_and_keeps_the_catalog() -> None:
     assert "offline" in message and "raw.githubusercontent.com" in message
     assert not user_cache_path().exists()
     assert len(load_catalog()) > 1000  # bundled data still there
-    with pytest.raises(SourceError, match="No source could be synced"):
+    with pytest.raises(SourceError) as every:
         sync(None, client=client)
+    line = str(every.value)
+    assert "\n" not in line and "offline" in line and "stays as it was" in line
+    assert not user_cache_path().exists()
 
 
 def test_sync_from_url(server: tuple[str, type[Handler]], lifecycle_data: Path) -> None:
@@ -343,3 +346,43 @@ def test_corrupt_archive_from_url(server: tuple[str, type[Handler]]) -> None:
     with pytest.raises(SourceError, match="corrupt or partial"):
         sync(f"{base}/main.tar.gz")
     assert not user_cache_path().exists()
+
+
+def test_a_sync_that_fails_half_way_writes_nothing_unless_partial(lifecycle_data: Path) -> None:
+    """Every published source: LiteLLM answers, the others fail. All or nothing by default."""
+    litellm = (lifecycle_data / "litellm/model_prices_and_context_window.json").read_bytes()
+
+    def half(request: httpx.Request) -> httpx.Response:
+        if "BerriAI" in str(request.url):
+            return httpx.Response(200, content=litellm, headers={"content-type": "text/plain"})
+        return httpx.Response(503)
+
+    client = httpx.Client(transport=httpx.MockTransport(half))
+    with pytest.raises(SourceError) as err:
+        sync(None, client=client)
+    line = str(err.value)
+    assert "\n" not in line and "3 of 4 sources failed" in line and "nothing was" in line
+    assert not user_cache_path().exists()
+    report = sync(None, client=client, partial=True)
+    assert [s.importer for s in report.sources] == ["litellm"]
+    assert len(report.failures) == 3 and user_cache_path().exists()
+
+
+def test_a_no_argument_sync_reads_provider_endpoints_whose_key_is_set(
+    lifecycle_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.url.host}{request.url.path}")
+        if request.url.host == "api.openai.com":
+            assert request.headers["authorization"] == "Bearer sk-test"
+            return httpx.Response(200, json={"data": [{"id": "gpt-4.1", "object": "model"}]})
+        return httpx.Response(503)
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    report = sync(None, client=httpx.Client(transport=httpx.MockTransport(answer)), partial=True)
+    assert "api.openai.com/v1/models" in seen
+    assert [s.importer for s in report.sources] == ["openai-models-endpoint"]
+    assert all("sk-test" not in failure for failure in report.failures)

@@ -302,3 +302,27 @@ def test_deprecation_logged_once_per_hour(
     lines = [r for r in caplog.records if r.getMessage() == "deprecated model in use"]
     assert len(lines) == 1
     assert lines[0].fields["model"] == model  # type: ignore[attr-defined]
+
+
+def test_catalog_block_names_the_live_replacement_not_a_retired_one(
+    upstream: FakeUpstream, gateway: Any
+) -> None:
+    """gpt-4-0314's sources name gpt-4, itself retired by 2026-11-27: the block says what
+    still works that day (the end of the chain), never "use gpt-4 instead"."""
+    config = base_config(upstream, routes={"gpt-4-0314": {"policy": "block"}})
+    config["catalog_lifecycles"] = True
+    with gateway(config, today=date(2026, 11, 27)) as gw:
+        reply = _post(gw, "gpt-4-0314")
+    assert reply.status_code == 410
+    message = reply.json()["error"]["message"]
+    assert "'gpt-4'" not in message
+    from recast.catalog import load_catalog, lookup, resolve
+
+    catalog = load_catalog()
+    named = re.search(r"Use '([^']+)' instead", message)
+    assert named is not None
+    (target, *_) = resolve(named.group(1), "openai", catalog=catalog)
+    assert target.lifecycle.state_on(date(2026, 11, 27)) in ("active", "legacy")
+    assert lookup("gpt-4", "openai", catalog=catalog).lifecycle.state_on(date(2026, 11, 27)) == (
+        "retired"
+    )

@@ -22,6 +22,7 @@ from datetime import date
 
 from recast.catalog._catalog import Catalog, load_catalog
 from recast.catalog._model import Offering, Replacement, State
+from recast.catalog._platforms import home_platform
 
 #: States where a chain stops: alive and not going away (``unknown``: alive, unverified).
 SETTLED: frozenset[str] = frozenset({"active", "legacy", "unknown"})
@@ -46,6 +47,9 @@ class Step:
     offering: Offering | None
     state: State | str
     named_by: Replacement
+    #: The id to call it by when the name a source gave is an alias the platform accepts
+    #: but the catalog has no offering row for (``omni-moderation-latest``).
+    called: str | None = None
 
     @property
     def alive(self) -> bool:
@@ -60,7 +64,9 @@ class Step:
     @property
     def platform_id(self) -> str | None:
         """The id to call it by on its platform (``None`` when not offered there)."""
-        return self.offering.platform_id if self.offering is not None else None
+        if self.offering is None:
+            return None
+        return self.called or self.offering.platform_id
 
     def to_dict(self) -> dict[str, object]:
         """Render as one element of a chain in JSON output."""
@@ -185,6 +191,18 @@ def _offering_on(
     return min(pool, key=rank)
 
 
+def _called(catalog: Catalog, found: Offering | None, naming: Replacement) -> str | None:
+    """The named id itself, when it is an alias of the found offering's model on that
+    model's own platform (where its aliases are API ids) and no offering row spells it."""
+    if found is None or found.platform_id.lower() == naming.model.lower():
+        return None
+    model = catalog.model(found.model)
+    if model is None or naming.model.lower() not in {a.lower() for a in model.aliases}:
+        return None
+    home = home_platform(model.provider) or ("gemini-api" if model.provider == "google" else "")
+    return naming.model if found.platform == home else None
+
+
 def _choice(offering: Offering) -> tuple[Replacement | None, tuple[Replacement, ...]]:
     """(the replacement to follow, every one named) for an offering."""
     replacements = offering.lifecycle.replacements
@@ -205,7 +223,7 @@ def _follow(
         platform = naming.platform or platform
         found = _offering_on(catalog, naming.model, platform, region)
         state = found.lifecycle.state_on(as_of) if found is not None else "missing"
-        step = Step(naming.model, platform, found, state, naming)
+        step = Step(naming.model, platform, found, state, naming, _called(catalog, found, naming))
         steps.append(step)
         if found is None:
             return tuple(steps), f"{naming.model} is not offered on {platform}"

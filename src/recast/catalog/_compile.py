@@ -179,7 +179,8 @@ def _fold_aliases(
     """Point each alias record at its model; return alias offering key -> target's key.
 
     The target's key is its offering on the same platform and region; an alias whose
-    model has no offering there keeps a lifecycle of its own (its own records).
+    model has no offering there keeps a lifecycle of its own (its own records). A record
+    is an alias record only when its platform id spells the alias.
     """
     home: dict[tuple[str, str, str | None], OfferingKey] = {}
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2] or "")):
@@ -194,12 +195,14 @@ def _fold_aliases(
         if follows is not None and (key[0], follows.lower(), key[2]) in groups:
             followed[key] = (key[0], follows.lower(), key[2])
             continue
-        alias = next((r.model for r in records if r.model in targets), None)
-        if alias is None:
+        # Only a record that spells the alias itself names the alias: Vertex's
+        # "mistral-medium-3@001" is Mistral Medium 3, whatever Mistral's API alias
+        # "mistral-medium-3" points to today.
+        spelled = [r for r in records if r.model in targets and r.platform_id.lower() == r.model]
+        if not spelled:
             continue
-        groups[key] = [
-            replace(r, model=targets[r.model]) if r.model in targets else r for r in records
-        ]
+        alias = spelled[0].model
+        groups[key] = [replace(r, model=targets[r.model]) if r in spelled else r for r in records]
         target = home.get((key[0], targets[alias], key[2]))
         if target is not None and target != key:
             followed[key] = target
@@ -416,10 +419,11 @@ def compile_catalog(results: Iterable[ImportResult], *, built_at: str = "") -> C
         for record in _by_rank(groups[key], "identity"):
             provider_of.setdefault(targets.get(record.model, record.model), record.provider)
 
+    used = {o.model for o in offerings}
     partials: dict[str, list[tuple[str, Model]]] = defaultdict(list)
     for result in results:
         for model in result.models:
-            if model.id not in targets:  # an alias's facts are its target's
+            if model.id not in targets or model.id in used:  # a folded alias is its target
                 partials[model.id].append((result.source, model))
 
     models: list[Model] = []

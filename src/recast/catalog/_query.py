@@ -120,7 +120,7 @@ class OfferingStatus:
         """What the state alone does not say: passed floors, unknown onsets, no sources."""
         lifecycle = self.offering.lifecycle
         out: list[str] = []
-        if self.state == "unknown" and not lifecycle.claims:
+        if self.state == "unknown" and all(claim.is_empty for claim in lifecycle.claims):
             out.append(f"no lifecycle source describes it on {self.offering.platform}")
         elif self.state == "unknown":
             out.append("going away, but no source says since when on this day")
@@ -368,3 +368,75 @@ def search(text: str, *, limit: int = 20, catalog: Catalog | None = None) -> lis
             scored.append((best[0], -best[1], len(model.id), model.id, model))
     scored.sort(key=lambda item: item[:4])
     return [item[4] for item in scored[:limit]]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the catalog its sources describe (``recast models sources``).
+
+    ``unknown`` counts offerings that no lifecycle source describes (state ``unknown``);
+    ``facts`` counts the lifecycle facts that are set, and ``sourced_facts`` those that name
+    the source they came from (every one, in a compiled catalog).
+    """
+
+    offerings: int
+    with_lifecycle: int
+    unknown: int
+    aliases: int
+    facts: int
+    sourced_facts: int
+    conflicts: int
+    lifecycle_conflicts: int
+    by_platform: dict[str, tuple[int, int]]  # platform -> (offerings, unknown)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Render as JSON."""
+        return {
+            "offerings": self.offerings,
+            "with_lifecycle_source": self.with_lifecycle,
+            "unknown": self.unknown,
+            "aliases": self.aliases,
+            "facts": self.facts,
+            "sourced_facts": self.sourced_facts,
+            "conflicts": self.conflicts,
+            "lifecycle_conflicts": self.lifecycle_conflicts,
+            "by_platform": {
+                p: {"offerings": n, "unknown": u} for p, (n, u) in sorted(self.by_platform.items())
+            },
+        }
+
+
+def coverage(catalog: Catalog | None = None) -> Coverage:
+    """Count what the catalog's lifecycle sources cover (see :class:`Coverage`)."""
+    cat = _catalog(catalog)
+    by_platform: dict[str, list[int]] = {}
+    with_lifecycle = facts = sourced = aliases = 0
+    for offering in cat.offerings:
+        lifecycle = offering.lifecycle
+        described = any(not claim.is_empty for claim in lifecycle.claims) or (
+            not lifecycle.claims and lifecycle.state != "unknown"
+        )
+        counts = by_platform.setdefault(offering.platform, [0, 0])
+        counts[0] += 1
+        if described:
+            with_lifecycle += 1
+        else:
+            counts[1] += 1
+        aliases += offering.alias_of is not None
+        for name in LIFECYCLE_FACTS:
+            fact = lifecycle.fact(name)
+            if fact.value in (None, (), "unknown"):
+                continue
+            facts += 1
+            sourced += fact.importer == "derived" or fact.source is not None
+    return Coverage(
+        offerings=len(cat),
+        with_lifecycle=with_lifecycle,
+        unknown=len(cat) - with_lifecycle,
+        aliases=aliases,
+        facts=facts,
+        sourced_facts=sourced,
+        conflicts=len(cat.conflicts),
+        lifecycle_conflicts=sum(1 for c in cat.conflicts if c.is_lifecycle),
+        by_platform={p: (n, u) for p, (n, u) in by_platform.items()},
+    )

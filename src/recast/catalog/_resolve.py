@@ -456,7 +456,9 @@ class _Resolver:
         literal = parsed.normalized
         if parsed.variant in OPENROUTER_VARIANTS:
             literal = literal.rpartition(":")[0]
-        if literal != parsed.base:
+        if literal != parsed.base or (platform and (platform, literal) in self.by_pid):
+            # The exact platform id on the platform asked for always names its offering,
+            # whatever form the text otherwise looks like (Vertex's "zai-org/glm-5-maas").
             pool = (
                 self.by_pid.get((platform, literal), [])
                 if platform

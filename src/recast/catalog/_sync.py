@@ -497,6 +497,66 @@ def _resolve_source(source: str) -> tuple[str, str]:
     )
 
 
+#: Provider ``/v1/models`` endpoints that a no-argument sync also reads when their key is set.
+ENDPOINTS: dict[str, str] = {
+    "OPENAI_API_KEY": "https://api.openai.com/v1",
+    "MISTRAL_API_KEY": "https://api.mistral.ai/v1",
+}
+
+#: A job: (kind, location, environment variable holding its API key).
+_Job = tuple[str, str, "str | None"]
+
+
+def _jobs(source: str | None, base_url: str | None, api_key_env: str | None) -> list[_Job]:
+    if base_url:
+        return [("models-endpoint", base_url, api_key_env)]
+    if source is not None:
+        kind, location = _resolve_source(source)
+        return [(kind, location, None)]
+    jobs: list[_Job] = [("named", name, None) for name in PUBLISHED]
+    jobs += [("models-endpoint", url, var) for var, url in ENDPOINTS.items() if os.environ.get(var)]
+    return jobs
+
+
+def _read(
+    job: _Job, tmp: Path, platform: str | None, client: httpx.Client | None, timeout: float
+) -> ImportResult:
+    """Fetch and import one job's source (raises SourceError, nothing written)."""
+    from recast.catalog.sources._registry import import_source
+
+    kind, location, key_env = job
+    if kind == "models-endpoint":
+        return import_models_endpoint(
+            location, api_key_env=key_env, platform=platform, client=client, timeout=timeout
+        )
+    if kind in ("named", "url"):
+        url = PUBLISHED[location] if kind == "named" else location
+        path = _download(url, tmp, client=client, timeout=timeout)
+        result = import_source(path, location if kind == "named" else None)
+        result.url = url
+        result.as_of = date.today()
+        return result
+    return import_source(Path(location))
+
+
+def _failed(failures: list[tuple[str, str]], total: int) -> SourceError:
+    """One line for a sync that read some sources and failed on others (nothing written)."""
+    offline = all("Cannot reach" in why for _, why in failures)
+    names = ", ".join(name for name, _ in failures)
+    if offline and len(failures) == total:
+        return SourceError(
+            f"Cannot reach any source ({names}): you may be offline. The catalog stays as it "
+            "was (bundled or previously synced data); sync from a local copy with "
+            "`recast models sync --source PATH`."
+        )
+    first = failures[0][1].split(". ")[0]
+    return SourceError(
+        f"{len(failures)} of {total} sources failed ({names}; first: {first}); nothing was "
+        "written and the catalog stays as it was. Retry, sync the others one by one with "
+        "--source, or pass --partial to keep what did sync."
+    )
+
+
 def sync(
     source: str | None = None,
     *,
@@ -506,95 +566,75 @@ def sync(
     cache_path: str | Path | None = None,
     client: httpx.Client | None = None,
     timeout: float = 30.0,
+    partial: bool = False,
 ) -> SyncReport:
-    """Refresh the user catalog cache from one source (or every named one).
+    """Refresh the user catalog cache from one source (or every published one).
 
-    Raises :class:`SourceError` (cache unchanged) when the source cannot be reached or read.
-    With ``source=None`` and no ``base_url``, every named source is fetched; the ones that
-    fail are listed in ``SyncReport.failures`` unless all fail, which raises.
+    With ``source=None`` and no ``base_url``, every named source is fetched from its
+    published URL, plus each provider ``/v1/models`` whose key is set (:data:`ENDPOINTS`).
+    All or nothing: when any source cannot be reached or read, :class:`SourceError` is raised
+    and the cache stays as it was, unless ``partial`` keeps the sources that did sync (the
+    others are listed in ``SyncReport.failures``; if none synced, it raises all the same).
     """
-    from recast.catalog.sources._registry import import_source
-
     cache = Path(cache_path) if cache_path is not None else user_cache_path()
-    if base_url:
-        jobs: list[tuple[str, str]] = [("models-endpoint", base_url)]
-    elif source is None:
-        jobs = [("named", name) for name in PUBLISHED]
-    else:
-        jobs = [_resolve_source(source)]
-
+    jobs = _jobs(source, base_url, api_key_env)
     catalog = _current_catalog(cache)
     report = SyncReport(cache_path=str(cache))
-    for kind, location in jobs:
+    failures: list[tuple[str, str]] = []
+    for job in jobs:
         with tempfile.TemporaryDirectory(prefix="recast-sync-") as tmp:
             try:
-                if kind == "models-endpoint":
-                    result = import_models_endpoint(
-                        location,
-                        api_key_env=api_key_env,
-                        platform=platform,
-                        client=client,
-                        timeout=timeout,
-                    )
-                elif kind == "named":
-                    path = _download(PUBLISHED[location], Path(tmp), client=client, timeout=timeout)
-                    result = import_source(path, location)
-                    result.url = PUBLISHED[location]
-                    result.as_of = date.today()
-                elif kind == "url":
-                    path = _download(location, Path(tmp), client=client, timeout=timeout)
-                    result = import_source(path)
-                    result.url = location
-                    result.as_of = date.today()
-                else:
-                    result = import_source(Path(location))
+                result = _read(job, Path(tmp), platform, client, timeout)
             except SourceError as exc:
                 if len(jobs) == 1:
                     raise
-                report.failures.append(str(exc))
+                failures.append((job[1], str(exc)))
                 continue
-        synced_at = _now()
-        provenance = {
-            **result.summary(),
-            "path": location,
-            "kind": kind,
-            "synced_at": synced_at,
-        }
-        before = {o.key: o for o in catalog.offerings}
-        catalog = merge_into(catalog, result, provenance)
-        after = {o.key: o for o in catalog.offerings}
-        touched = {(r.platform, r.platform_id.lower()) for r in result.offerings}
-        changed = sum(
-            1
-            for key, o in after.items()
-            if key in before and before[key] != o and (key[0], key[1].lower()) in touched
-        )
-        report.sources.append(
-            SourceSync(
-                source=source or location,
-                kind=kind,
-                importer=result.source,
-                location=location,
-                records=result.records,
-                models=len(result.models),
-                offerings=len(result.offerings),
-                new_offerings=len(set(after) - set(before)),
-                changed_offerings=changed,
-                conflicts=sum(
-                    1 for c in catalog.conflicts if (c.platform, c.platform_id.lower()) in touched
-                ),
-                synced_at=synced_at,
-            )
-        )
-    if not report.sources:
-        raise SourceError(
-            "No source could be synced; the catalog stays as it was. " + " ".join(report.failures)
-        )
+        catalog = _merge_one(catalog, result, job, source, report)
+    if failures and (not partial or not report.sources):
+        raise _failed(failures, len(jobs))
+    report.failures = [why for _, why in failures]
     write_catalog_file(catalog, cache)
     report.offerings_total = len(catalog.offerings)
     if cache == user_cache_path():
         reset_catalog_cache()
     return report
+
+
+def _merge_one(
+    catalog: Catalog, result: ImportResult, job: _Job, source: str | None, report: SyncReport
+) -> Catalog:
+    """Merge one source's result into ``catalog`` and record what it did in ``report``."""
+    kind, location, _ = job
+    synced_at = _now()
+    provenance = {**result.summary(), "path": location, "kind": kind, "synced_at": synced_at}
+    before = {o.key: o for o in catalog.offerings}
+    catalog = merge_into(catalog, result, provenance)
+    after = {o.key: o for o in catalog.offerings}
+    touched = {(r.platform, r.platform_id.lower()) for r in result.offerings}
+    changed = sum(
+        1
+        for key, o in after.items()
+        if key in before and before[key] != o and (key[0], key[1].lower()) in touched
+    )
+    report.sources.append(
+        SourceSync(
+            source=source or location,
+            kind=kind,
+            importer=result.source,
+            location=location,
+            records=result.records,
+            models=len(result.models),
+            offerings=len(result.offerings),
+            new_offerings=len(set(after) - set(before)),
+            changed_offerings=changed,
+            conflicts=sum(
+                1 for c in catalog.conflicts if (c.platform, c.platform_id.lower()) in touched
+            ),
+            synced_at=synced_at,
+        )
+    )
+    return catalog
 
 
 __all__ = [

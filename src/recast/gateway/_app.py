@@ -202,9 +202,9 @@ class _Reject(Exception):
 class GatewayState:
     """Everything built from one config: router, upstream pools, static headers."""
 
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewayConfig, today: Callable[[], date] = date.today) -> None:
         self.config = config
-        self.router = Router(config)
+        self.router = Router(config, today)
         self._pools: dict[str, UpstreamPool] = {}
         self._auth_headers: dict[str, Headers] = {}
         self.max_body = config.limits.max_request_bytes
@@ -268,7 +268,7 @@ class Gateway:
         today: Callable[[], date] = date.today,
         ui: Callable[[Gateway], Awaitable[bytes]] | None = None,
     ) -> None:
-        self.state = GatewayState(config)
+        self.state = GatewayState(config, today)
         self.capture = capture
         self.keys = keys
         self.metrics = metrics or Metrics()
@@ -320,7 +320,7 @@ class Gateway:
     def reload(self, config: GatewayConfig) -> None:
         """Use ``config`` for new requests; requests under way finish with the old one."""
         old = self.state
-        self.state = GatewayState(config)
+        self.state = GatewayState(config, self.today)
         self.metrics.know_models(self.model_ids())
         self._logged.clear()
         self.prices = Prices()

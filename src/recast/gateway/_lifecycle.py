@@ -78,7 +78,9 @@ def _safe_uri(text: str) -> bool:
     return all(33 <= ord(ch) < 127 and ch not in '<>"' for ch in text)
 
 
-def _from_catalog(model: str, upstream: UpstreamConfig | None) -> ModelLifecycle | None:
+def _from_catalog(
+    model: str, upstream: UpstreamConfig | None, today: date | None = None
+) -> ModelLifecycle | None:
     """The catalog's facts for ``model``; the replacement is the live one on today's date
     (the end of the chain that still works, never a retired model)."""
     try:
@@ -94,7 +96,7 @@ def _from_catalog(model: str, upstream: UpstreamConfig | None) -> ModelLifecycle
     except Exception:  # unknown model, catalog not built, placeholder resolver
         return None
     life = offering.lifecycle
-    today = date.today()
+    today = today or date.today()
     deprecated = life.deprecated_since
     final = advise(offering, today).final
     source = next((s.url for s in life.sources if s.url), None)
@@ -113,15 +115,16 @@ def _from_catalog(model: str, upstream: UpstreamConfig | None) -> ModelLifecycle
     )
 
 
-def lifecycle_of(model: str, config: GatewayConfig) -> ModelLifecycle:
-    """Merge the config's lifecycle override (which wins) over the catalog's facts."""
+def lifecycle_of(model: str, config: GatewayConfig, today: date | None = None) -> ModelLifecycle:
+    """Merge the config's lifecycle override (which wins) over the catalog's facts; the
+    catalog's replacement is the live one on ``today`` (default: the real today)."""
     route = config.routes.get(model)
     upstream = None
     if route is not None and route.upstream:
         upstream = config.upstream(route.upstream)
     else:
         upstream = config.upstream_for(model)
-    base = _from_catalog(model, upstream) if config.catalog_lifecycles else None
+    base = _from_catalog(model, upstream, today) if config.catalog_lifecycles else None
     if base is None:
         base = ModelLifecycle(model=model)
     override = route.lifecycle if route is not None else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -64,15 +65,17 @@ class UnknownModel(Exception):
 class Router:
     """Turns a requested model (and a sticky key) into a :class:`Decision`."""
 
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewayConfig, today: Callable[[], date] = date.today) -> None:
         self.config = config
+        #: The day lifecycles (and so live replacements) are read for, when first planned.
+        self.today = today
         self._plans: dict[str, _Plan] = {}
         self._lifecycles: dict[str, ModelLifecycle] = {}
 
     def lifecycle(self, model: str) -> ModelLifecycle:
         found = self._lifecycles.get(model)
         if found is None:
-            found = lifecycle_of(model, self.config)
+            found = lifecycle_of(model, self.config, self.today())
             self._lifecycles[model] = found
         return found
 

@@ -155,8 +155,15 @@ def plan(
                 skip = _history(finding.context)
             elif finding.replacement_ambiguous:
                 skip = "ambiguous replacement: " + ", ".join(finding.replacements)
+            elif not finding.replacement and finding.replacements:
+                skip = "no live replacement: " + (finding.replacement_note or "none alive")
             elif not finding.replacement:
                 skip = "no replacement known"
+            elif finding.replacement_state == "unknown":
+                skip = (
+                    f"replacement {finding.replacement!r} has no lifecycle source on "
+                    f"{finding.platform} (unverified): check it, then pass it with --replace"
+                )
             elif not finding.fix_text:
                 skip = (
                     f"replacement {finding.replacement!r} has no id on {finding.platform}"

@@ -23,10 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("root", nargs="?", type=Path, default=DEFAULT_ROOT)
     build.add_argument("-o", "--output", type=Path, default=None)
     build.add_argument("--no-overlay", action="store_true")
+    build.add_argument(
+        "--overlay-dir", type=Path, default=None, help="read the overlay from this folder"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        catalog = build_catalog(args.root, overlay=not args.no_overlay)
+        overlay: bool | Path = args.overlay_dir or not args.no_overlay
+        catalog = build_catalog(args.root, overlay=overlay)
         output = args.output or bundled_path()
         write_catalog_file(catalog, output)
     except RecastError as exc:

@@ -67,8 +67,9 @@ def import_source(path: Path, name: str | None = None) -> ImportResult:
     return result
 
 
-def load_all(root: Path, *, overlay: bool = True) -> list[ImportResult]:
-    """Read every source found in a lifecycle data folder, plus the bundled overlay."""
+def load_all(root: Path, *, overlay: bool | Path = True) -> list[ImportResult]:
+    """Read every source found in a lifecycle data folder, plus the overlay (the bundled
+    one, or the folder ``overlay`` names)."""
     results = []
     for name, folders in FOLDERS.items():
         for folder in folders:
@@ -81,11 +82,11 @@ def load_all(root: Path, *, overlay: bool = True) -> list[ImportResult]:
             f"(looked for {', '.join(f for fs in FOLDERS.values() for f in fs)})."
         )
     if overlay:
-        results.append(module("overlay").load(None))
+        results.append(module("overlay").load(overlay if isinstance(overlay, Path) else None))
     return results
 
 
-def build_catalog(root: Path, *, overlay: bool = True) -> Catalog:
+def build_catalog(root: Path, *, overlay: bool | Path = True) -> Catalog:
     """Compile every source in ``root`` (and the overlay) into one catalog."""
     from recast.catalog._compile import compile_catalog
 

@@ -235,8 +235,20 @@ def load(path: Path) -> ImportResult:
             )
         shutdown = parse_date(entry.get("deprecation_date"), where)
         source_url = str(entry.get("deprecation_source") or "")
+        replacements: tuple[Replacement, ...] = ()
+        successor = entry.get("successor_model")
+        if isinstance(successor, str) and successor.strip():
+            succ = successor.strip()
+            found = identify(succ, platform)
+            replacements = (
+                Replacement(
+                    model=found[1] if found else _strip_route(succ).lower(),
+                    recommended=True,
+                    source_url=source_url or URL,
+                ),
+            )
         sources: tuple[Source, ...] = ()
-        if shutdown is not None:
+        if shutdown is not None or replacements:  # a lifecycle fact: say where it is from
             sources = (
                 Source(
                     url=source_url or URL,
@@ -244,21 +256,6 @@ def load(path: Path) -> ImportResult:
                     if not source_url
                     else "Provider deprecation page (via LiteLLM)",
                     importer=NAME,
-                ),
-            )
-        replacements: tuple[Replacement, ...] = ()
-        successor = entry.get("successor_model")
-        if isinstance(successor, str) and successor.strip():
-            succ = successor.strip()
-            succ_platform = platform
-            found = identify(succ, platform)
-            succ_model = found[1] if found else _strip_route(succ).lower()
-            replacements = (
-                Replacement(
-                    model=succ_model,
-                    recommended=True,
-                    source_url=source_url or URL,
-                    platform=None if succ_platform == platform else succ_platform,
                 ),
             )
         result.offerings.append(
