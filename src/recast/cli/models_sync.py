@@ -93,6 +93,8 @@ def _source_rows(catalog: Any) -> list[dict[str, Any]]:
                 "records": item.get("records", 0),
                 "offerings": item.get("offerings", 0),
                 "built_at": item.get("synced_at") or catalog.built_at,
+                # the day that copy of the source was current (snapshot or sync day)
+                "as_of": item.get("as_of") or (item.get("synced_at") or "")[:10] or None,
             }
         )
     return rows
@@ -178,7 +180,7 @@ def sources_command(
         where = row["url"] or row["path"]
         typer.echo(
             f"{row['source']:<22} {row['licence'] or '-':<10} {row['records']:>6} records  "
-            f"{row['offerings']:>5} offerings  {row['built_at']}  {where}"
+            f"{row['offerings']:>5} offerings  {row['as_of'] or 'undated':<10}  {where}"
         )
     worst = sorted(counts.by_platform.items(), key=lambda item: -item[1][1])[:5]
     typer.echo(
