@@ -416,6 +416,8 @@ def test_an_overlay_row_without_url_fails_naming_file_and_line(
 ) -> None:
     from recast.catalog.sources._build import DEFAULT_ROOT, main
 
+    if not DEFAULT_ROOT.exists():
+        pytest.skip("../shared/data/lifecycle is not beside the project")
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     (overlay / "bad.yaml").write_text(

@@ -132,9 +132,10 @@ def _advice_lines(advice: Advice | None, platform: str) -> list[str]:
     if advice.followed or final.state != "active":
         lines.append(f"      chain: {advice.text()}")
         for step in advice.chain[1:]:
-            by = step.named_by
-            who = by.importer or "a source"
-            lines.append(_dim(f"        {step.model} named by {who}: {by.source_url or 'no URL'}"))
+            naming = step.named_by
+            who = naming.importer or "a source"
+            url = naming.source_url or "no URL"
+            lines.append(_dim(f"        {step.model} named by {who}: {url}"))
     if advice.reason:
         lines.append(f"      the chain stops there: {advice.reason}")
     named = advice.chain[0].named_by
