@@ -272,7 +272,7 @@ def test_json_schema_fields_and_order() -> None:
     keys = [(f["path"], f["line"], f["column"]) for f in doc["findings"]]
     assert keys == sorted(keys)
     assert doc["summary"]["by_status"] == {
-        "retired": 3, "deprecated": 2, "legacy": 1, "unknown": 1, "active": 1,
+        "retired": 3, "deprecated": 2, "legacy": 1, "unknown": 1, "active": 1, "local": 0,
     }  # fmt: skip
     notebook = next(f for f in doc["findings"] if f["path"].endswith(".ipynb"))
     assert (notebook["line"], notebook["cell"], notebook["cell_line"]) == (41, 3, 2)

@@ -73,6 +73,7 @@ def test_levels_follow_the_statuses() -> None:
         "legacy": "note",
         "unknown": "note",
         "active": "none",
+        "local": "none",
     }
 
 

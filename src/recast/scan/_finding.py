@@ -27,9 +27,10 @@ from datetime import date
 from typing import Literal
 
 #: ``unknown`` is an id shape the catalog could not resolve: listed, never dropped.
-Status = Literal["active", "legacy", "deprecated", "retired", "unknown"]
-#: Where the text stands: a string literal in code, a config value, a comment, or prose docs.
-Context = Literal["code", "config", "comment", "docs"]
+Status = Literal["active", "legacy", "deprecated", "retired", "unknown", "local"]
+#: Where the text stands: a string literal in code, a config value, a comment, prose docs,
+#: or data (corpora, fixtures, recorded transcripts: read, never loaded as configuration).
+Context = Literal["code", "config", "comment", "docs", "data"]
 #: SARIF-compatible levels; ``none`` is informational (active models).
 Severity = Literal["error", "warning", "note", "none"]
 
@@ -40,6 +41,7 @@ CODES: dict[str, str] = {
     "legacy": "RC103",
     "unknown": "RC104",
     "active": "RC100",
+    "local": "RC106",
 }
 
 STATUS_ORDER: dict[str, int] = {
@@ -48,7 +50,22 @@ STATUS_ORDER: dict[str, int] = {
     "legacy": 2,
     "unknown": 1,
     "active": 0,
+    "local": 0,
 }
+
+#: Statuses that are an inventory entry, not a problem (left out of SARIF, text, GitHub).
+INVENTORY: frozenset[str] = frozenset({"active", "local"})
+
+
+@dataclass(frozen=True)
+class PlatformCandidate:
+    """One platform an ``ambiguous`` finding may be called on, with its lifecycle there."""
+
+    platform: str
+    platform_id: str | None
+    status: Status
+    shutdown_on: date | None = None
+    days_left: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,8 @@ class Finding:
     replacement_platform_id: str | None = None
     platform_reason: str | None = None
     fails: bool = False
+    #: For ``platform == "ambiguous"``: every candidate platform; the worst fills the finding.
+    platform_candidates: tuple[PlatformCandidate, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ code        name               level      when
 ``RC102``   deprecated-model   warning    a shutdown date is announced (days left shown)
 ``RC103``   legacy-model       note       the provider calls it legacy, no shutdown yet
 ``RC104``   unknown-model      note       an id shape the catalog could not resolve
+``RC106``   local-model        none       a local runtime serves it (inventory, no lifecycle)
 ==========  =================  =========  ===============================================
 
-``RC100`` findings are part of every :class:`~recast.scan.ScanResult` (the scan answers
-"which models do we depend on?"), shown in the table and the JSON output, and left out of
-the SARIF, GitHub and text outputs, which list problems only.
+``RC100`` and ``RC106`` findings are part of every :class:`~recast.scan.ScanResult` (the
+scan answers "which models do we depend on?"), shown in the table and the JSON output, and
+left out of the SARIF, GitHub and text outputs, which list problems only.
 """
 
 from __future__ import annotations
@@ -360,6 +361,11 @@ class UnknownModel(Rule):
     summary = "Model-shaped id the catalog could not resolve"
 
     def message(self, finding: Finding) -> str:
+        if finding.model and finding.platform:
+            return (
+                f"`{finding.text}` ({finding.model}) has no offering on {finding.platform} "
+                "in the catalog"
+            )
         return f"`{finding.text}` looks like a model id but is not in the catalog"
 
     def fix_title(self, finding: Finding) -> str | None:
@@ -369,6 +375,42 @@ class UnknownModel(Rule):
         )
 
 
+@_register
+class LocalModel(Rule):
+    """
+    ## What it does
+    Lists a model served by a local runtime (Ollama, llama.cpp, vLLM, LM Studio): an
+    `ollama/` route, a tag such as `qwen2.5:32b-instruct-q8_0`, or an open-weight model
+    id passed to a local client (`ChatOllama(model="llama3.2")`). It is an inventory
+    entry, like `RC100`.
+
+    ## Why is this bad?
+    It is not. No provider retires a model you run yourself, so there is no lifecycle to
+    judge; the finding says so instead of judging the id on a hosted API it never calls.
+
+    ## Example
+    ```python
+    llm = ChatOllama(model="llama3.2")
+    ```
+
+    Use instead: nothing to change.
+
+    ## Fix safety
+    There is no fix: nothing is wrong.
+
+    ## References
+    - `--platform` overrides the platform when the evidence in the file misleads.
+    """
+
+    code = "RC106"
+    name = "local-model"
+    level = "none"
+    summary = "Model id served by a local runtime (inventory, no lifecycle)"
+
+    def message(self, finding: Finding) -> str:
+        return f"`{finding.text}` runs on a local runtime (no provider lifecycle)"
+
+
 #: Rule code of each finding status (the same table as ``recast.scan._finding.CODES``).
 STATUS_CODES: dict[str, str] = {
     "active": "RC100",
@@ -376,6 +418,7 @@ STATUS_CODES: dict[str, str] = {
     "deprecated": "RC102",
     "legacy": "RC103",
     "unknown": "RC104",
+    "local": "RC106",
 }
 
 
