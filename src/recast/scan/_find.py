@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from recast.scan._evidence import Evidence, SpanCache, collect, file_evidence
+from recast.scan._evidence import Evidence, SpanCache, collect, enclosing_call, file_evidence
 from recast.scan._finding import Context
 
 Kind = Literal[
@@ -675,6 +675,33 @@ def _line_region(text: str, pos: int, kind: str) -> str | None:
     return None
 
 
+#: Keyword arguments and names whose strings are documentation: CLI help and epilogs,
+#: descriptions, usage examples.
+_HELP_ASSIGN = re.compile(
+    r"\b(?:help|short_help|description|epilog|usage|examples?|metavar"
+    r"|[A-Z_]*(?:EPILOG|HELP|USAGE|EXAMPLES?))="
+)
+_ANY_ASSIGN = re.compile(r"(?:^|[(,])[ \t]*(\w+)[ \t]*=(?!=)", re.M)
+
+
+def is_help_text(text: str, pos: int) -> bool:
+    """Whether a string in code documents rather than calls: the last assignment or
+    keyword before it is ``help=``, ``description=``, ``epilog=``, ``EPILOG =``, …, or it is
+    the message of a ``raise`` (``raise ValueError("… e.g. gpt-4-0613")``)."""
+    names = [m.group(1) for m in _ANY_ASSIGN.finditer(text, max(0, pos - 800), pos)]
+    if names and _HELP_ASSIGN.fullmatch(names[-1] + "="):
+        return True
+    at = pos
+    for _ in range(3):  # the message may sit in f-strings and calls inside the raise
+        call = enclosing_call(text, at)
+        if call is None:
+            return False
+        if text[call[0] : text.find("\n", call[0])].lstrip().startswith("raise "):
+            return True
+        at = call[0]
+    return False
+
+
 def context_at(kind: str, region: str | None) -> Context | None:
     """The context of a position from its file kind and lexical region; ``None``: not an id."""
     if kind in _DOC_KINDS:
@@ -884,6 +911,8 @@ def find_in_text(
         context = context_at(kind, region)
         if context is None:
             continue
+        if context == "code" and is_help_text(text, token.start):
+            context = "docs"
         if token.bare and (context in ("comment", "docs", "data") or _is_key(text, token, context)):
             continue
         if has_marker and _inside_directive(text, token.start):

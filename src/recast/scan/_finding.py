@@ -133,8 +133,14 @@ class ScanResult:
     suppressed: int = 0
     fail_on: str = "retired"
     fail_within_days: int | None = None
+    #: ``--strict``: a file the scan could not read (binary, too large, unreadable,
+    #: malformed) makes the exit code 2 instead of being only listed.
+    strict: bool = False
 
     @property
     def exit_code(self) -> int:
-        """1 when any finding is at or above the thresholds (``Finding.fails``), else 0."""
+        """2 under ``strict`` when a file was skipped; else 1 when any finding is at or above
+        the thresholds (``Finding.fails``); else 0."""
+        if self.strict and self.skipped:
+            return 2
         return 1 if any(f.fails for f in self.findings) else 0

@@ -159,7 +159,8 @@ _LOCAL_SHAPE = re.compile(r"\d|:")
 #: Open-weight families: only these can be references to a local runtime.
 OPEN_WEIGHTS = re.compile(
     r"(?:^|[/.:])(?:llama|codellama|qwen|qwq|gemma|codegemma|phi|mistral|mixtral|llava|deepseek"
-    r"|granite|smollm|tinyllama|starcoder|nomic-embed|mxbai|gpt-oss|olmo|falcon|command-r)"
+    r"|granite|smollm|tinyllama|starcoder|nomic-embed|mxbai|gpt-oss|olmo|falcon"
+    r"|command-r)"  # recast: ignore (a pattern, not a dependency)
 )
 
 

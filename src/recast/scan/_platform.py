@@ -49,6 +49,14 @@ def _said(item: Evidence) -> str:
     return f"{level}: `{snippet.strip()}` (line {line})"
 
 
+def _vertex_switch(evidence: Sequence[Evidence]) -> Evidence | None:
+    """``GOOGLE_GENAI_USE_VERTEXAI`` / ``vertexai=True`` anywhere: Google's SDK calls Vertex."""
+    for item in evidence:
+        if item[1] == "vertex" and "vertexai" in item[3].lower().replace("_", ""):
+            return item
+    return None
+
+
 def choose(
     *,
     implied: str | None,
@@ -73,6 +81,10 @@ def choose(
         return Choice(hint, "hint")
     for item in evidence:
         if item[1] in allowed:
+            if item[1] == "gemini-api" and "vertex" in allowed:
+                switch = _vertex_switch(file_evidence or evidence)
+                if switch is not None:
+                    return Choice("vertex", _said(switch))
             return Choice(item[1], _said(item))
     if file_evidence:
         named = [item for item in file_evidence if item[1] in allowed]

@@ -197,6 +197,7 @@ def scan(
         as_of=as_of,
         fail_on=config.fail_on,
         fail_within_days=config.fail_within_days,
+        strict=config.strict,
     )
     judge = Judge(catalog, as_of, config, root_dir)
     totals = _Totals()
