@@ -220,7 +220,7 @@ _SELF = ("self", "this", "cls")
 
 def receiver_scope(text: str, call_start: int, paren: int) -> tuple[int, int] | None:
     """Where the object a method is called on was built: ``client = AzureOpenAI(...)``."""
-    head = text[call_start : paren + 1]
+    head = text[max(call_start, paren - 120) : paren + 1]
     match = _RECEIVER.search(head)
     if match is None:
         return None
@@ -231,7 +231,7 @@ def receiver_scope(text: str, call_start: int, paren: int) -> tuple[int, int] | 
             return None
         name = rest.group(1)
     built = None
-    for found in re.finditer(rf"\b{re.escape(name)}\s*=\s*(?:await\s+)?[\w.]+\s*\(", text[:paren]):
+    for found in _construction(name).finditer(text, max(0, paren - _CLIENT_REACH), paren):
         built = found
     if built is None:
         return None
@@ -245,7 +245,7 @@ _ASSIGNED = re.compile(r"([A-Za-z_]\w*)\s*(?::\s*\w+\s*)?=\s*[rbfu]?[\"']?$")
 
 def assigned_name(text: str, pos: int) -> str | None:
     """The variable a literal is assigned to (``MODEL_ID = "…"``, ``MODEL=…`` in ``.env``)."""
-    line_start = text.rfind("\n", 0, pos) + 1
+    line_start = max(text.rfind("\n", 0, pos) + 1, pos - 200)
     match = _ASSIGNED.search(text, line_start, pos)
     return match.group(1) if match else None
 
@@ -281,6 +281,8 @@ _BLOCK_REACH = 3000
 LineOf = Callable[[int], int]
 #: How far after an assignment the uses of its variable are looked for (characters).
 _USE_REACH = 20_000
+#: How far back the construction of a client is looked for (characters).
+_CLIENT_REACH = 6_000
 
 
 #: Evidence found per span of one text: neighbouring ids share their blocks and calls.
@@ -302,6 +304,11 @@ def _nearest(
             cache[(level, span[0], span[1])] = found
     found = sorted(found, key=lambda item: abs(item[1] - pos))
     return [(level, platform, line_of(at), snippet) for platform, at, snippet in found]
+
+
+@functools.lru_cache(maxsize=4096)
+def _construction(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(name)}\s*=\s*(?:await\s+)?[\w.]+\s*\(")
 
 
 @functools.lru_cache(maxsize=4096)

@@ -94,15 +94,24 @@ UNKNOWN_SHAPE = re.compile(
 )
 
 
+#: A model family at the start of an id behind a route (``org/…``, ``nvidia_nim/…``).
+_ROUTED_TAIL = re.compile(
+    r"(?:gpt|claude|gemini|gemma|llama|mistral|mixtral|codestral|qwen|phi|deepseek|grok"
+    r"|command|nemotron|kimi|glm|granite)[-.\d]"
+)
+
+
 def looks_like_model_id(base: str) -> bool:
     """True when an unresolved id is shaped strictly like a model id (see module docs).
 
     Routing prefixes (``google/``), a Vertex ``@version`` and an OpenRouter ``:free`` are
     set aside first; a Bedrock ``:0`` stays (it is part of the Bedrock shape).
     """
+    tail = base.rsplit("/", 1)[-1]
+    if "/" in base and _ROUTED_TAIL.match(tail.lower()) and any(c.isdigit() for c in tail):
+        return True  # "nvidia/llama3-chatqa-1.5-70b": a route names it, the shape is loose
     if base != base.lower():
         return False
-    tail = base.rsplit("/", 1)[-1]
     if UNKNOWN_SHAPE.fullmatch(tail):
         return True
     tail = tail.split("@", 1)[0].split(":", 1)[0]
