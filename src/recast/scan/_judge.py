@@ -5,17 +5,17 @@ Rules (documented in docs/scan.md):
 - **Resolution** goes through :func:`recast.catalog.resolve`, once per distinct token.
   A token written with capitals counts only when a known id is spelled exactly that way
   (``GPT-4`` in prose or a UI label is not the API id ``gpt-4``).
-- **Platform**: the id's own form (``bedrock/``, ``us.anthropic…``, an ARN, ``…@2024…``,
-  ``models/``) wins; else the hint for the file (``--platform``, ``[tool.recast.platforms]``);
-  else what the file's text points at (``boto3``, ``vertexai``, ``AzureOpenAI``,
-  ``openrouter.ai``, ``google.generativeai`` …); else the home platform of the model's
-  maker; else the only (or first) platform that serves the id.
+- **Platform**: :func:`recast.scan._platform.choose` (the id's form, the hint, then the
+  nearest evidence of ``_evidence.py``, the file, the path, the repository, the maker's
+  home). A platform the catalog has no offering on is ``unknown`` there; ``local`` is a
+  local runtime (``RC106``, no lifecycle); ``ambiguous`` carries every candidate.
 - **Status and severity**: retired -> error, deprecated -> warning, legacy -> note,
-  unknown -> note, active -> none; in comments and docs one step lower (error -> warning,
-  warning -> note). Comments and docs never make the scan fail.
-- **Unknown**: an unresolved token is listed as ``unknown`` only in code or config and only
-  when it is shaped strictly like a model id (``gpt-9-turbo``, ``claude-5-foo-20270101``,
-  ``anthropic.foo-v1:0``), so look-alikes do not make noise.
+  unknown -> note, active and local -> none; in comments, docs and data one step lower
+  (error -> warning, warning -> note). Comments, docs and data never make the scan fail.
+- **Unknown**: an unresolved token is listed as ``unknown`` in every context when it is
+  shaped strictly like a model id (``gpt-9-turbo``, ``claude-5-foo-20270101``,
+  ``anthropic.foo-v1:0``, or a route before a model family: ``nvidia/llama3-…-70b``), so
+  look-alikes do not make noise.
 - **Replacement**: the replacement marked recommended, else the only one; several and none
   recommended -> ambiguous (all listed, no fix).
 """
