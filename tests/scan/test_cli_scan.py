@@ -170,7 +170,10 @@ def test_fix_write_exits_1_while_something_failing_is_left(runner: CliRunner, tr
 
 
 def test_bad_input_is_counted_listed_and_only_fails_under_strict(
-    runner: CliRunner, make_tree: TreeWriter, installed_catalog: Catalog
+    runner: CliRunner,
+    make_tree: TreeWriter,
+    installed_catalog: Catalog,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = make_tree(
         {
@@ -181,7 +184,7 @@ def test_bad_input_is_counted_listed_and_only_fails_under_strict(
         }
     )
     (root / "recast.toml").write_text("max_file_mb = 1\n", encoding="utf-8")
-    os.chdir(root)
+    monkeypatch.chdir(root)
     code, out, err = _run(runner, ".", "--format", "json", *AS_OF)
     assert code == 0, err
     assert "Traceback" not in err
