@@ -637,3 +637,31 @@ def test_region_specific_rows_follow_the_region_the_id_names() -> None:
     assert lookup(f"eu.{pid}", catalog=catalog).region == "eu-central-1"
     assert lookup(f"us.{pid}", catalog=catalog).region is None
     assert lookup(pid, catalog=catalog).region is None
+
+
+@pytest.mark.parametrize(
+    ("text", "base", "platform"),
+    [
+        ("anthropic:messages:claude-3-haiku-20240307", "claude-3-haiku-20240307", "anthropic"),
+        ("openai:chat:gpt-4o-mini", "gpt-4o-mini", "openai"),
+        ("azureopenai:chat:my-deployment", "my-deployment", "azure-openai"),
+        (
+            "foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "bedrock",
+        ),
+        ("inference-profile/us.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0", "bedrock"),
+        (
+            "bedrock_converse/anthropic.claude-3-haiku-20240307-v1:0",
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "bedrock",
+        ),
+        ("ollama/llama3:70b", "llama3:70b", "local"),
+        ("ollama_chat/qwen2.5:32b", "qwen2.5:32b", "local"),
+        ("hosted_vllm/meta-llama/Llama-3.1-8B", "meta-llama/llama-3.1-8b", "local"),
+        ("ollama:llama3.2", "llama3.2", "local"),
+    ],
+)
+def test_issue_14_id_forms(text: str, base: str, platform: str) -> None:
+    parsed = parse_id(text)
+    assert (parsed.base, parsed.platform) == (base, platform)

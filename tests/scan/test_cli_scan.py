@@ -167,3 +167,34 @@ def test_fix_write_exits_1_while_something_failing_is_left(runner: CliRunner, tr
     assert code == 1
     assert "not fixed amb.py:1:6 gpt-3.5-turbo-0301: ambiguous replacement" in err
     assert (tree / "app.py").read_text() == 'import openai\nm = "gpt-4.1"\n'
+
+
+def test_bad_input_is_counted_listed_and_only_fails_under_strict(
+    runner: CliRunner,
+    make_tree: TreeWriter,
+    installed_catalog: Catalog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = make_tree(
+        {
+            "ok.py": 'm = "gpt-4o"\n',
+            "binary.py": b"\x00\x01\x02" * 100,
+            "broken.ipynb": '{"cells": [ {"source": ["gpt-4-0613"',
+            "huge.json": '{"model": "gpt-4-0613"}' + " " * (2 * 1024 * 1024),
+        }
+    )
+    (root / "recast.toml").write_text("max_file_mb = 1\n", encoding="utf-8")
+    monkeypatch.chdir(root)
+    code, out, err = _run(runner, ".", "--format", "json", *AS_OF)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "3 files skipped (--verbose lists them)" in err
+    reasons = {s["path"]: s["reason"] for s in json.loads(out)["skipped"]}
+    assert set(reasons) == {"binary.py", "broken.ipynb", "huge.json"}
+    assert reasons["binary.py"] == "binary"
+    assert reasons["broken.ipynb"].startswith("malformed notebook")
+    code, _, err = _run(runner, ".", "--verbose", "--format", "text", *AS_OF)
+    assert code == 0
+    assert "skipped binary.py: binary" in err
+    code, _, err = _run(runner, ".", "--strict", "--format", "text", *AS_OF)
+    assert code == 2

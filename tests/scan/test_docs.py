@@ -93,3 +93,30 @@ def test_repository_config_is_the_documented_one(docs: str) -> None:
     quoted = docs.split("recast's own `pyproject.toml` is a real example")[1].split("```")[1]
     listed = [line.strip().strip('",') for line in quoted.splitlines() if line.startswith('  "')]
     assert listed == list(config.exclude)
+
+
+_QUICKSTART = "$ recast scan docs/examples/scan-demo --as-of 2026-11-28 --format text\n"
+
+
+def test_quickstart_output_is_real(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's quickstart shows what scanning the demo prints, and its exit code."""
+    from recast.scan import ScanConfig, render, scan
+
+    monkeypatch.chdir(README.parent)
+    result = scan(["docs/examples/scan-demo"], as_of=date(2026, 11, 28), config=ScanConfig())
+    text = README.read_text(encoding="utf-8")
+    start = text.index(_QUICKSTART) + len(_QUICKSTART)
+    pasted, _, rest = text[start:].partition("$ echo $?\n")
+    assert pasted == render(result, "text"), "README quickstart output is stale"
+    assert rest.startswith(f"{result.exit_code}\n")
+
+
+def test_recast_itself_scans_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`recast scan .` on this repository exits 0: help texts, error messages and patterns in
+    our own code are documentation, not dependencies (issue 14's quickstart)."""
+    from recast.scan import load_config, scan
+
+    monkeypatch.chdir(README.parent)
+    result = scan(["."], config=load_config(start="."), as_of=date(2026, 11, 28))
+    failing = [f"{f.path}:{f.line} {f.text}" for f in result.findings if f.fails]
+    assert failing == []

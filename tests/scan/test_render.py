@@ -273,6 +273,7 @@ def test_json_schema_fields_and_order() -> None:
     assert keys == sorted(keys)
     assert doc["summary"]["by_status"] == {
         "retired": 3, "deprecated": 2, "legacy": 1, "unknown": 1, "unverified": 0, "active": 1,
+        "local": 0,
     }  # fmt: skip
     notebook = next(f for f in doc["findings"] if f["path"].endswith(".ipynb"))
     assert (notebook["line"], notebook["cell"], notebook["cell_line"]) == (41, 3, 2)

@@ -74,6 +74,7 @@ def test_levels_follow_the_statuses() -> None:
         "unknown": "note",
         "unverified": "note",
         "active": "none",
+        "local": "none",
     }
 
 

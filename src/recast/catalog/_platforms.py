@@ -69,6 +69,9 @@ PLATFORMS: dict[str, Platform] = {
         Platform("groq", "Groq", ()),
         Platform("together", "Together AI", ()),
         Platform("fireworks", "Fireworks AI", ()),
+        # No provider: Ollama, llama.cpp, vLLM and LM Studio serve models you run yourself,
+        # so no lifecycle applies. Scan reports such references as ``local``.
+        Platform("local", "Local runtime (Ollama, llama.cpp, vLLM, LM Studio)"),
     )
 }
 

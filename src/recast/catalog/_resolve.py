@@ -49,6 +49,14 @@ ROUTES: dict[str, str] = {
     "dashscope": "alibaba",
     "minimax": "minimax",
     "zai": "z-ai",
+    "bedrock_converse": "bedrock",
+    # Local runtimes: no provider serves these, so no lifecycle applies (scan says ``local``).
+    "ollama": "local",
+    "ollama_chat": "local",
+    "lm_studio": "local",
+    "hosted_vllm": "local",
+    "vllm": "local",
+    "llamacpp": "local",
 }
 
 #: ``provider:model`` prefixes (pydantic-ai, LangChain ``init_chat_model``, others).
@@ -81,7 +89,20 @@ COLON_PREFIXES: dict[str, str] = {
     "openrouter": "openrouter",
     "together": "together",
     "fireworks": "fireworks",
+    "azureopenai": "azure-openai",
+    "ollama": "local",
 }
+
+#: promptfoo's middle segment, the API kind (``anthropic:messages:<id>``, ``openai:chat:<id>``).
+_API_KIND = re.compile(
+    r"^(?:messages|chat|completion|completions|responses|embedding|embeddings|assistant"
+    r"|realtime|converse|invoke):(?P<rest>.+)$"
+)
+#: The tail of a Bedrock ARN whose head was templated (``arn:aws:bedrock:{region}::``).
+_ARN_TAIL = re.compile(
+    r"^(?P<kind>foundation-model|inference-profile|application-inference-profile"
+    r"|provisioned-model|custom-model|imported-model)/(?P<rest>[^/]+)$"
+)
 
 #: Model makers that prefix Bedrock model ids (``anthropic.claude-...``).
 BEDROCK_VENDORS: frozenset[str] = frozenset(
@@ -265,6 +286,11 @@ def _peel(s: str, state: dict[str, str | None], depth: int) -> str:
         _set(state, "platform", "gemini-api")
         _add_route(state, "models")
         return _peel(gemini.group("model"), state, depth + 1)
+    arn_tail = _ARN_TAIL.match(s)
+    if arn_tail:
+        _set(state, "platform", "bedrock")
+        _add_route(state, f"arn:{arn_tail.group('kind')}")
+        return _peel(arn_tail.group("rest"), state, depth + 1)
     route = _ROUTE.match(s)
     if route and state["platform"] == "openrouter":
         return s  # "openrouter/openai/gpt-4o": the rest is OpenRouter's own id
@@ -289,6 +315,9 @@ def _peel(s: str, state: dict[str, str | None], depth: int) -> str:
         if prefix in COLON_PREFIXES:
             _set(state, "platform", COLON_PREFIXES[prefix])
             _add_route(state, f"{prefix}:")
+            kind = _API_KIND.match(rest)
+            if kind:
+                rest = kind.group("rest")
             return _peel(rest, state, depth + 1)
     cross = _CROSS_REGION.match(s)
     if cross and cross.group("vendor") in BEDROCK_VENDORS:

@@ -87,6 +87,12 @@ def scan_command(
     explain: str | None = typer.Option(
         None, "--explain", metavar="CODE", help="Print the documentation of a rule and exit."
     ),
+    include_outputs: bool = typer.Option(
+        False, "--include-outputs", help="Also read notebook outputs (as data)."
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 2 when a file cannot be read (binary, too large, ...)."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List skipped files on stderr."),
     config_file: Path | None = typer.Option(
         None, "--config", metavar="FILE", help="Read options from FILE (recast.toml format)."
@@ -131,6 +137,8 @@ def scan_command(
             no_comments=no_comments,
             platform=platform,
             include_vendored=include_vendored,
+            include_outputs=include_outputs,
+            strict=strict,
         )
         from recast.scan import scan
 
@@ -161,9 +169,12 @@ def scan_command(
         if fmt not in ("table", "text") or output is not None:
             print(
                 f"recast: {len(result.findings)} findings in {result.files_scanned} files "
-                f"({result.bytes_scanned / 1e6:.1f} MB, {result.seconds:.2f}s)",
+                f"({result.bytes_scanned / 1e6:.1f} MB, {result.seconds:.2f}s)"
+                + _skipped_note(result, verbose),
                 file=sys.stderr,
             )
+        elif result.skipped and not verbose:
+            print(_skipped_note(result, verbose).strip("; "), file=sys.stderr)
         raise typer.Exit(result.exit_code)
 
 
@@ -177,6 +188,8 @@ def _config(
     no_comments: bool,
     platform: str | None,
     include_vendored: bool,
+    include_outputs: bool = False,
+    strict: bool = False,
 ) -> ScanConfig:
     from recast.scan import load_config, with_overrides
     from recast.scan._config import check_platform, parse_duration
@@ -190,7 +203,18 @@ def _config(
         include_comments=False if no_comments else None,
         platform=check_platform(platform, "--platform") if platform else None,
         include_vendored=True if include_vendored else None,
+        include_outputs=True if include_outputs else None,
+        strict=True if strict else None,
     )
+
+
+def _skipped_note(result: ScanResult, verbose: bool) -> str:
+    """``; 3 files skipped (--verbose lists them)`` when some could not be read."""
+    if not result.skipped:
+        return ""
+    hint = "" if verbose else " (--verbose lists them)"
+    strict = ", exit 2 under --strict" if result.strict else ""
+    return f"; {len(result.skipped)} files skipped{hint}{strict}"
 
 
 def _report_skipped(result: ScanResult) -> None:

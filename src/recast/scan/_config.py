@@ -51,6 +51,8 @@ _KEYS = {
     "fail_within",
     "replace",
     "max_file_mb",
+    "include_outputs",
+    "strict",
 }
 
 
@@ -68,6 +70,10 @@ class ScanConfig:
     fail_within_days: int | None = None
     replace: tuple[tuple[str, str], ...] = ()
     max_file_bytes: int = 5 * 1024 * 1024
+    #: Also read notebook outputs (as ``data``); off by default: outputs are results.
+    include_outputs: bool = False
+    #: Exit 2 when a file could not be read (it is always counted and listed).
+    strict: bool = False
     source: str | None = None
     base: str | None = field(default=None, compare=False)
 
@@ -151,7 +157,13 @@ def config_from_table(table: dict[str, Any], source: str, base: str) -> ScanConf
         if not all(isinstance(e, str) for e in exclude):
             raise ConfigError(f"{source}: exclude must be a list of glob strings, got {exclude!r}.")
         values["exclude"] = tuple(exclude)
-    for key in ("include_vendored", "include_docs", "include_comments"):
+    for key in (
+        "include_vendored",
+        "include_docs",
+        "include_comments",
+        "include_outputs",
+        "strict",
+    ):
         if key in table:
             values[key] = _expect(table, key, bool, source)
     if "platform" in table:

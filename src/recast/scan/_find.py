@@ -24,6 +24,7 @@ Resolution against the catalog happens later, once per distinct token (``_judge.
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import os
 import re
@@ -31,6 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from recast.scan._evidence import Evidence, SpanCache, collect, enclosing_call, file_evidence
 from recast.scan._finding import Context
 
 Kind = Literal[
@@ -50,6 +52,7 @@ Kind = Literal[
     "rst",
     "text",
     "notebook",
+    "data",
     "plain",
 ]
 
@@ -124,6 +127,10 @@ _EXT_KIND: dict[str, Kind] = {
     "txt": "text",
     "adoc": "text",
     "ipynb": "notebook",
+    "jsonl": "data",
+    "ndjson": "data",
+    "csv": "data",
+    "tsv": "data",
 }
 _NAME_KIND: dict[str, Kind] = {
     "dockerfile": "dockerfile",
@@ -203,7 +210,9 @@ ANCHOR = re.compile(_anchor_pattern())
 ANCHOR_BYTES = re.compile(_anchor_pattern().encode())
 #: Bare o-series ids, only when quoted or a config value: ``"o1"``, ``model: o3``, ``M=o1``.
 BARE = re.compile(
-    r"o[134](?:(?<=[\"'`]o.)(?=[\"'`])|(?:(?<==o.)|(?<=: o.))(?=[ \t]*(?:$|\#|,|\r)))", re.M
+    r"o[134](?:(?<=[\"'`]o.)(?=[\"'`])|(?:(?<==o.)|(?<=: o.))(?=[ \t]*(?:$|\#|,|\r))"
+    r"|(?<=/o.)(?=[\"'`\s,)\]]|$))",
+    re.M,
 )
 BARE_BYTES = re.compile(BARE.pattern.encode(), re.M)
 
@@ -255,6 +264,7 @@ class Token:
     query: str
     bare: bool = False
     in_url: bool = False
+    local_only: bool = False
 
 
 def _widen(text: str, pos: int) -> tuple[int, int]:
@@ -402,10 +412,80 @@ def find_tokens(text: str) -> list[Token]:
         if token is not None:
             tokens.append(token)
     for match in BARE.finditer(text):
+        if text[match.start() - 1] == "/":  # "openai/o3", "azure/o1": a route names it
+            start, _ = _widen(text, match.start())
+            token = read_token(text, start, match.end(), match.start())
+            if token is not None and token.start < match.start():
+                tokens.append(token)
+            continue
         tokens.append(Token(match.start(), match.end(), match.group(), match.group(), bare=True))
-    if tokens and tokens[-1].bare and len(tokens) > 1:
+    if _has_local_gate(text):
+        tokens += _local_tokens(text, tokens)
+    if any(later.start < earlier.start for earlier, later in itertools.pairwise(tokens)):
         tokens.sort(key=lambda t: t.start)
     return tokens
+
+
+def _re2_or_re(pattern: str) -> Any:
+    """RE2 (linear time, no look-arounds) when google-re2 is installed, else ``re``."""
+    try:
+        import re2  # type: ignore[import-untyped]
+
+        return re2.compile(pattern)
+    except ImportError:  # pragma: no cover - platforms without google-re2 wheels
+        return re.compile(pattern)
+
+
+#: Words without which no local runtime is in play (``b"llama"`` covers Ollama, llama.cpp).
+LOCAL_GATE: tuple[str, ...] = (
+    "llama",
+    "Llama",
+    "vllm",
+    "lm_studio",
+    "lmstudio",
+    "LM Studio",
+    "from_pretrained",
+    "11434",
+    "mlx_lm",
+)
+LOCAL_GATE_BYTES = tuple(word.encode() for word in LOCAL_GATE)
+
+#: Tags of local runtimes: a local route (``ollama/llama3:70b``) or an open-weight family
+#: with a size tag (``qwen2.5:32b-instruct-q8_0``) or quoted (``"llama3.2"``). Without a
+#: route these are ``local_only``: findings only where the evidence says local.
+LOCAL_TAG = _re2_or_re(
+    r"(?P<route>(?:ollama(?:_chat)?|lm_studio|hosted_vllm|llamacpp)/)?"
+    r"(?P<name>(?:llama|codellama|qwen|qwq|gemma|codegemma|phi|mistral|mixtral|llava|deepseek"
+    r"|granite|smollm|tinyllama|starcoder|nomic-embed|mxbai-embed|gpt-oss|olmo|falcon"
+    r"|command-r)[\w.-]*(?P<tag>:[\w.-]+)?)"
+)
+_LOCAL_EDGE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@-")
+
+
+def _has_local_gate(text: str) -> bool:
+    return any(word in text for word in LOCAL_GATE)
+
+
+def _local_tokens(text: str, found: list[Token]) -> list[Token]:
+    spans = sorted((t.start, t.end) for t in found)
+    starts = [a for a, _ in spans]
+    out: list[Token] = []
+    for match in LOCAL_TAG.finditer(text):
+        start, end = match.start(), match.end()
+        if (start and text[start - 1] in _LOCAL_EDGE) or text[end : end + 1] in _LOCAL_EDGE:
+            continue
+        if end < len(text) and text[end - 1] in ".-:":
+            continue
+        near = bisect.bisect_left(starts, end) - 1
+        if near >= 0 and spans[near][1] > start:
+            continue
+        routed = match.group("route") is not None
+        quoted = start > 0 and text[start - 1] in "\"'`" and text[end : end + 1] in "\"'`"
+        if not (routed or match.group("tag") or quoted):
+            continue
+        raw = match.group()
+        out.append(Token(start, end, raw, raw, local_only=not routed))
+    return out
 
 
 def has_anchor(data: bytes, kind: str = "plain") -> bool:
@@ -413,6 +493,8 @@ def has_anchor(data: bytes, kind: str = "plain") -> bool:
 
     Bare o-series ids never count in prose, so docs files skip that second pass."""
     if ANCHOR_BYTES.search(data) is not None:
+        return True
+    if any(word in data for word in LOCAL_GATE_BYTES):
         return True
     return kind not in _DOC_KINDS and BARE_BYTES.search(data) is not None
 
@@ -593,10 +675,39 @@ def _line_region(text: str, pos: int, kind: str) -> str | None:
     return None
 
 
+#: Keyword arguments and names whose strings are documentation: CLI help and epilogs,
+#: descriptions, usage examples.
+_HELP_ASSIGN = re.compile(
+    r"\b(?:help|short_help|description|epilog|usage|examples?|metavar"
+    r"|[A-Z_]*(?:EPILOG|HELP|USAGE|EXAMPLES?))="
+)
+_ANY_ASSIGN = re.compile(r"(?:^|[(,])[ \t]*(\w+)[ \t]*=(?!=)", re.M)
+
+
+def is_help_text(text: str, pos: int) -> bool:
+    """Whether a string in code documents rather than calls: the last assignment or
+    keyword before it is ``help=``, ``description=``, ``epilog=``, ``EPILOG =``, …, or it is
+    the message of a ``raise`` (``raise ValueError("… e.g. gpt-4-0613")``)."""
+    names = [m.group(1) for m in _ANY_ASSIGN.finditer(text, max(0, pos - 800), pos)]
+    if names and _HELP_ASSIGN.fullmatch(names[-1] + "="):
+        return True
+    at = pos
+    for _ in range(3):  # the message may sit in f-strings and calls inside the raise
+        call = enclosing_call(text, at)
+        if call is None:
+            return False
+        if text[call[0] : text.find("\n", call[0])].lstrip().startswith("raise "):
+            return True
+        at = call[0]
+    return False
+
+
 def context_at(kind: str, region: str | None) -> Context | None:
     """The context of a position from its file kind and lexical region; ``None``: not an id."""
     if kind in _DOC_KINDS:
         return "docs"
+    if kind == "data":
+        return "data"
     if region == "comment":
         return "comment"
     if region == "docs":
@@ -659,82 +770,11 @@ class Candidate:
     cell: int | None = None
     cell_line: int | None = None
     ignore: frozenset[str] | None = None
-
-
-#: File-level signals of the platform the code calls: (platform, gate, lower-case literals).
-#: The gate is a cheap substring that every literal of the platform contains.
-PLATFORM_SIGNALS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    (
-        "bedrock",
-        ("bedrock", "boto3", "invoke_model", "langchain_aws"),
-        (
-            "boto3",
-            "bedrock-runtime",
-            "bedrock_runtime",
-            "bedrockchat",
-            "chatbedrock",
-            "bedrockllm",
-            "anthropicbedrock",
-            "bedrockruntime",
-            "client-bedrock",
-            "langchain_aws",
-            "aws_bedrock",
-            "invoke_model",
-            "amazon-bedrock",
-        ),
-    ),
-    (
-        "vertex",
-        ("vertex", "aiplatform"),
-        ("vertexai", "aiplatform", "anthropicvertex", "vertex_ai", "@google-cloud/vertexai"),
-    ),
-    (
-        "azure-openai",
-        ("azure",),
-        (
-            "azureopenai",
-            "azurechatopenai",
-            "azure_endpoint",
-            ".openai.azure.com",
-            "azure_openai",
-            "azure_deployment",
-        ),
-    ),
-    ("openrouter", ("openrouter",), ("openrouter.ai", "openrouter_", "chatopenrouter")),
-    (
-        "gemini-api",
-        ("genai", "generative", "gemini_api_key"),
-        (
-            "generativelanguage",
-            "google.generativeai",
-            "google-generativeai",
-            "genai.client",
-            "from google import genai",
-            "chatgooglegenerativeai",
-            "@google/generative-ai",
-            "@google/genai",
-            "gemini_api_key",
-        ),
-    ),
-)
-
-
-#: Platform signals are looked for in the head of a file, where imports and clients are.
-_SIGNAL_WINDOW = 128 * 1024
-_VERTEX_FLAG = re.compile(r"vertexai\s*=\s*true")
-
-
-def platform_signals(text: str) -> tuple[str, ...]:
-    """Platforms the file's head points at (client classes, SDK imports, base URLs)."""
-    head = text[:_SIGNAL_WINDOW].lower()
-    found = [
-        name
-        for name, gates, literals in PLATFORM_SIGNALS
-        if any(g in head for g in gates) and any(lit in head for lit in literals)
-    ]
-    if "vertex" in found and "gemini-api" in found and _VERTEX_FLAG.search(head):
-        found.remove("gemini-api")
-    return tuple(found)
+    #: Platform evidence around the token, nearest first (see ``_evidence.py``).
+    evidence: tuple[Evidence, ...] = ()
+    #: A local-runtime tag (``llama3.2``, ``qwen2.5:32b``): a finding only where the
+    #: evidence says the platform is local.
+    local_only: bool = False
 
 
 @dataclass
@@ -744,7 +784,8 @@ class FileScan:
     rel: str
     size: int = 0
     candidates: list[Candidate] = field(default_factory=list)
-    platforms: tuple[str, ...] = ()
+    #: Strong platform evidence anywhere in the file (not collected for docs and data).
+    file_evidence: tuple[Evidence, ...] = ()
     skip_reason: str | None = None
     note: str | None = None
 
@@ -855,7 +896,7 @@ def find_in_text(
     if not tokens:
         return []
     local = kind in _LINE_LOCAL
-    if kind in _DOC_KINDS or local:
+    if kind in _DOC_KINDS or kind == "data" or local:
         regions = _Regions()
     elif not force_full and _single_line_only(text, kind, tokens[-1].start):
         regions = _line_regions(text, kind, tokens)
@@ -870,7 +911,9 @@ def find_in_text(
         context = context_at(kind, region)
         if context is None:
             continue
-        if token.bare and (context in ("comment", "docs") or _is_key(text, token, context)):
+        if context == "code" and is_help_text(text, token.start):
+            context = "docs"
+        if token.bare and (context in ("comment", "docs", "data") or _is_key(text, token, context)):
             continue
         if has_marker and _inside_directive(text, token.start):
             continue  # the id named in "recast: ignore[gpt-4-0613]" itself
@@ -884,16 +927,54 @@ def find_in_text(
     return out
 
 
-def scan_text(text: str, kind: str, rel: str) -> FileScan:
-    """Find candidates in the decoded text of one file."""
+#: Folders whose files are data (corpora, fixtures, recorded transcripts), not configuration.
+DATA_DIRS: frozenset[str] = frozenset(
+    _words(
+        """data datasets dataset fixtures fixture cassettes recordings recorded transcripts
+    snapshots __snapshots__ testdata test_data golden goldens _data"""
+    )
+)
+#: JSON/YAML/XML files larger than this are data: configuration is small.
+DATA_MIN_BYTES = 256 * 1024
+_CASSETTE = re.compile(r"^interactions:\s*$", re.M)
+
+
+def is_data(rel: str, kind: str, text: str) -> bool:
+    """Whether a file is data rather than configuration (docs/scan.md, "Context").
+
+    By kind (``.jsonl``, ``.csv``, ``.tsv``), by path (a folder in
+    :data:`DATA_DIRS`), by size (a JSON/YAML/XML file over :data:`DATA_MIN_BYTES`) or by
+    shape (a recorded HTTP transcript: a YAML document with top-level ``interactions:``).
+    """
+    if kind == "data":
+        return True
+    if kind not in ("json", "yaml", "xml", "toml", "plain"):
+        return False
+    folders = rel.lower().split("/")[:-1]
+    if any(part in DATA_DIRS for part in folders):
+        return True
+    if len(text) > DATA_MIN_BYTES:
+        return True
+    return kind == "yaml" and _CASSETTE.search(text, 0, 4096) is not None
+
+
+def scan_text(text: str, kind: str, rel: str, include_outputs: bool = False) -> FileScan:
+    """Find candidates in the decoded text of one file, with the platform evidence of each."""
     result = FileScan(rel=rel)
     if kind == "notebook":
-        _scan_notebook(text, result)
+        _scan_notebook(text, result, include_outputs)
         return result
+    if is_data(rel, kind, text):
+        kind = "data"
     found = find_in_text(text, kind)
     if not found:
         return result
     lines = _Lines(text)
+
+    def line_of(pos: int) -> int:
+        return lines.locate(pos)[0]
+
+    cache: SpanCache = {}
     for token, context, ignore in found:
         line, column = lines.locate(token.start)
         result.candidates.append(
@@ -907,9 +988,14 @@ def scan_text(text: str, kind: str, rel: str) -> FileScan:
                 line_text=lines.line_text(token.start),
                 bare=token.bare,
                 ignore=ignore,
+                evidence=collect(
+                    text, token.start, token.end, line_of, data=kind == "data", cache=cache
+                ),
+                local_only=token.local_only,
             )
         )
-    result.platforms = platform_signals(text)
+    if kind not in _DOC_KINDS and kind != "data":
+        result.file_evidence = file_evidence(text, line_of)
     return result
 
 
@@ -1012,7 +1098,7 @@ def _raw_offset(raw: str, decoded_index: int) -> int:
     return i
 
 
-def _scan_notebook(text: str, result: FileScan) -> None:
+def _scan_notebook(text: str, result: FileScan, include_outputs: bool = False) -> None:
     try:
         document, end = _parse_json(text)
         if _WS.match(text, end).end() != len(text):  # type: ignore[union-attr]
@@ -1035,48 +1121,72 @@ def _scan_notebook(text: str, result: FileScan) -> None:
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict):
             continue
-        source = cell.get("source")
-        parts = [source] if isinstance(source, _JStr) else source
-        if not isinstance(parts, list) or not all(isinstance(p, _JStr) for p in parts):
-            continue
-        cell_type = cell.get("cell_type")
-        kind = code_kind if cell_type == "code" else "markdown"
-        decoded = "".join(parts)
-        found = find_in_text(decoded, kind)
-        if not found:
-            continue
-        offsets = []
-        total = 0
-        for part in parts:
-            offsets.append(total)
-            total += len(part)
-        cell_lines = _Lines(decoded)
-        for token, context, ignore in found:
-            which = bisect.bisect_right(offsets, token.start) - 1
-            part = parts[which]
-            body = text[part.start + 1 : part.end - 1]
-            raw_pos = part.start + 1 + _raw_offset(body, token.start - offsets[which])
-            if text[raw_pos : raw_pos + len(token.text)] != token.text:
-                continue  # the id itself was written with escapes: not a plain reference
-            line, column = raw_lines.locate(raw_pos)
-            cell_line, _ = cell_lines.locate(token.start)
-            result.candidates.append(
-                Candidate(
-                    line=line,
-                    column=column,
-                    end_column=column + len(token.text),
-                    text=token.text,
-                    query=token.query,
-                    context=context,
-                    line_text=cell_lines.line_text(token.start),
-                    bare=token.bare,
-                    cell=index,
-                    cell_line=cell_line,
-                    ignore=ignore,
-                )
-            )
+        kind = code_kind if cell.get("cell_type") == "code" else "markdown"
+        _cell_candidates(text, cell.get("source"), kind, index, raw_lines, result)
+        outputs = cell.get("outputs") if include_outputs else None
+        for output in outputs if isinstance(outputs, list) else ():
+            if not isinstance(output, dict):
+                continue
+            data = output.get("data")
+            plain = data.get("text/plain") if isinstance(data, dict) else None
+            for parts in (output.get("text"), plain):
+                _cell_candidates(text, parts, "data", index, raw_lines, result)
     if result.candidates:
-        result.platforms = platform_signals(text)
+        result.file_evidence = file_evidence(text, lambda pos: raw_lines.locate(pos)[0])
+
+
+def _cell_candidates(
+    text: str, source: Any, kind: str, index: int, raw_lines: _Lines, result: FileScan
+) -> None:
+    """Candidates of one notebook cell's source (or one output's text, as ``data``)."""
+    parts = [source] if isinstance(source, _JStr) else source
+    if not isinstance(parts, list) or not parts or not all(isinstance(p, _JStr) for p in parts):
+        return
+    decoded = "".join(parts)
+    found = find_in_text(decoded, kind)
+    if not found:
+        return
+    offsets = []
+    total = 0
+    for part in parts:
+        offsets.append(total)
+        total += len(part)
+
+    def raw_position(pos: int) -> int:
+        which = bisect.bisect_right(offsets, pos) - 1
+        part = parts[which]
+        body = text[part.start + 1 : part.end - 1]
+        return int(part.start + 1 + _raw_offset(body, pos - offsets[which]))
+
+    def line_of(pos: int) -> int:
+        return raw_lines.locate(raw_position(pos))[0]
+
+    cell_lines = _Lines(decoded)
+    for token, context, ignore in found:
+        raw_pos = raw_position(token.start)
+        if text[raw_pos : raw_pos + len(token.text)] != token.text:
+            continue  # the id itself was written with escapes: not a plain reference
+        line, column = raw_lines.locate(raw_pos)
+        cell_line, _ = cell_lines.locate(token.start)
+        result.candidates.append(
+            Candidate(
+                line=line,
+                column=column,
+                end_column=column + len(token.text),
+                text=token.text,
+                query=token.query,
+                context=context,
+                line_text=cell_lines.line_text(token.start),
+                bare=token.bare,
+                cell=index,
+                cell_line=cell_line,
+                ignore=ignore,
+                evidence=collect(
+                    decoded, token.start, token.end, line_of, kind != "data", kind == "data"
+                ),
+                local_only=token.local_only,
+            )
+        )
 
 
 _NOTEBOOK_EXT = {

@@ -28,9 +28,11 @@ from typing import Literal
 
 #: ``unknown`` is an id shape the catalog could not resolve: listed, never dropped.
 #: ``unverified``: the catalog knows the id but no lifecycle source describes it there.
-Status = Literal["active", "legacy", "deprecated", "retired", "unknown", "unverified"]
-#: Where the text stands: a string literal in code, a config value, a comment, or prose docs.
-Context = Literal["code", "config", "comment", "docs"]
+#: ``local``: a local runtime's model (Ollama, llama.cpp, vLLM, ...): no hosted lifecycle.
+Status = Literal["active", "legacy", "deprecated", "retired", "unknown", "unverified", "local"]
+#: Where the text stands: a string literal in code, a config value, a comment, prose docs,
+#: or data (corpora, fixtures, recorded transcripts: read, never loaded as configuration).
+Context = Literal["code", "config", "comment", "docs", "data"]
 #: SARIF-compatible levels; ``none`` is informational (active models).
 Severity = Literal["error", "warning", "note", "none"]
 
@@ -42,6 +44,7 @@ CODES: dict[str, str] = {
     "unknown": "RC104",
     "unverified": "RC105",
     "active": "RC100",
+    "local": "RC106",
 }
 
 STATUS_ORDER: dict[str, int] = {
@@ -51,7 +54,22 @@ STATUS_ORDER: dict[str, int] = {
     "unknown": 1,
     "unverified": 1,
     "active": 0,
+    "local": 0,
 }
+
+#: Statuses that are an inventory entry, not a problem (left out of SARIF, text, GitHub).
+INVENTORY: frozenset[str] = frozenset({"active", "local"})
+
+
+@dataclass(frozen=True)
+class PlatformCandidate:
+    """One platform an ``ambiguous`` finding may be called on, with its lifecycle there."""
+
+    platform: str
+    platform_id: str | None
+    status: Status
+    shutdown_on: date | None = None
+    days_left: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,8 @@ class Finding:
     replacement_state: str | None = None
     #: Lifecycle facts of the offering on which the sources disagree (``shutdown_on``, ...).
     lifecycle_conflicts: tuple[str, ...] = ()
+    #: For ``platform == "ambiguous"``: every candidate platform; the worst fills the finding.
+    platform_candidates: tuple[PlatformCandidate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,8 +147,14 @@ class ScanResult:
     suppressed: int = 0
     fail_on: str = "retired"
     fail_within_days: int | None = None
+    #: ``--strict``: a file the scan could not read (binary, too large, unreadable,
+    #: malformed) makes the exit code 2 instead of being only listed.
+    strict: bool = False
 
     @property
     def exit_code(self) -> int:
-        """1 when any finding is at or above the thresholds (``Finding.fails``), else 0."""
+        """2 under ``strict`` when a file was skipped; else 1 when any finding is at or above
+        the thresholds (``Finding.fails``); else 0."""
+        if self.strict and self.skipped:
+            return 2
         return 1 if any(f.fails for f in self.findings) else 0

@@ -5,17 +5,17 @@ Rules (documented in docs/scan.md):
 - **Resolution** goes through :func:`recast.catalog.resolve`, once per distinct token.
   A token written with capitals counts only when a known id is spelled exactly that way
   (``GPT-4`` in prose or a UI label is not the API id ``gpt-4``).
-- **Platform**: the id's own form (``bedrock/``, ``us.anthropic…``, an ARN, ``…@2024…``,
-  ``models/``) wins; else the hint for the file (``--platform``, ``[tool.recast.platforms]``);
-  else what the file's text points at (``boto3``, ``vertexai``, ``AzureOpenAI``,
-  ``openrouter.ai``, ``google.generativeai`` …); else the home platform of the model's
-  maker; else the only (or first) platform that serves the id.
+- **Platform**: :func:`recast.scan._platform.choose` (the id's form, the hint, then the
+  nearest evidence of ``_evidence.py``, the file, the path, the repository, the maker's
+  home). A platform the catalog has no offering on is ``unknown`` there; ``local`` is a
+  local runtime (``RC106``, no lifecycle); ``ambiguous`` carries every candidate.
 - **Status and severity**: retired -> error, deprecated -> warning, legacy -> note,
-  unknown -> note, active -> none; in comments and docs one step lower (error -> warning,
-  warning -> note). Comments and docs never make the scan fail.
-- **Unknown**: an unresolved token is listed as ``unknown`` only in code or config and only
-  when it is shaped strictly like a model id (``gpt-9-turbo``, ``claude-5-foo-20270101``,
-  ``anthropic.foo-v1:0``), so look-alikes do not make noise.
+  unknown -> note, active and local -> none; in comments, docs and data one step lower
+  (error -> warning, warning -> note). Comments, docs and data never make the scan fail.
+- **Unknown**: an unresolved token is listed as ``unknown`` in every context when it is
+  shaped strictly like a model id (``gpt-9-turbo``, ``claude-5-foo-20270101``,
+  ``anthropic.foo-v1:0``, or a route before a model family: ``nvidia/llama3-…-70b``), so
+  look-alikes do not make noise.
 - **Replacement**: the replacement marked recommended, else the only one; several and none
   recommended -> ambiguous (all listed, no fix).
 """
@@ -30,6 +30,7 @@ from datetime import date
 from typing import Any
 
 from recast.catalog import (
+    PLATFORMS,
     Catalog,
     Offering,
     advise,
@@ -39,8 +40,17 @@ from recast.catalog import (
     resolve,
 )
 from recast.scan._config import ScanConfig
+from recast.scan._evidence import path_evidence
 from recast.scan._find import ALL, Candidate, FileScan
-from recast.scan._finding import CODES, STATUS_ORDER, Finding, Severity, Status
+from recast.scan._finding import (
+    CODES,
+    STATUS_ORDER,
+    Finding,
+    PlatformCandidate,
+    Severity,
+    Status,
+)
+from recast.scan._platform import AMBIGUOUS, Choice, choose
 
 _SEVERITY: dict[str, Severity] = {
     "retired": "error",
@@ -49,6 +59,7 @@ _SEVERITY: dict[str, Severity] = {
     "unknown": "note",
     "unverified": "note",
     "active": "none",
+    "local": "none",
 }
 _LOWER: dict[Severity, Severity] = {
     "error": "warning",
@@ -79,8 +90,16 @@ UNKNOWN_SHAPE = re.compile(
     rf"|(?:{_FAMILY})-(?:[a-z0-9.]+-)*{_DATE}"
     rf"|claude-(?:\d[\d.-]*-)?(?:opus|sonnet|haiku|instant)(?:-\d[\d.]*)*(?:-latest|-{_DATE})?"
     rf"|o\d(?:-(?:mini|pro|preview|{_DATE}))+"
+    r"|amazon\.(?:titan|nova)-[a-z0-9][a-z0-9.-]*"
     r"|(?:(?:us|eu|apac|global)\.)?(?:anthropic|amazon|meta|cohere|ai21|mistral|deepseek|qwen"
     r"|openai|writer)\.[a-z0-9][a-z0-9.-]*-v\d+(?::\d+)?"
+)
+
+
+#: A model family at the start of an id behind a route (``org/…``, ``nvidia_nim/…``).
+_ROUTED_TAIL = re.compile(
+    r"(?:gpt|claude|gemini|gemma|llama|mistral|mixtral|codestral|qwen|phi|deepseek|grok"
+    r"|command|nemotron|kimi|glm|granite)[-.\d]"
 )
 
 
@@ -90,9 +109,11 @@ def looks_like_model_id(base: str) -> bool:
     Routing prefixes (``google/``), a Vertex ``@version`` and an OpenRouter ``:free`` are
     set aside first; a Bedrock ``:0`` stays (it is part of the Bedrock shape).
     """
+    tail = base.rsplit("/", 1)[-1]
+    if "/" in base and _ROUTED_TAIL.match(tail.lower()) and any(c.isdigit() for c in tail):
+        return True  # "nvidia/llama3-chatqa-1.5-70b": a route names it, the shape is loose
     if base != base.lower():
         return False
-    tail = base.rsplit("/", 1)[-1]
     if UNKNOWN_SHAPE.fullmatch(tail):
         return True
     tail = tail.split("@", 1)[0].split(":", 1)[0]
@@ -102,7 +123,7 @@ def looks_like_model_id(base: str) -> bool:
 def severity_of(status: str, context: str) -> Severity:
     """The SARIF level of a finding: by status, one step lower in comments and docs."""
     severity = _SEVERITY[status]
-    return _LOWER[severity] if context in ("comment", "docs") else severity
+    return _LOWER[severity] if context in ("comment", "docs", "data") else severity
 
 
 def status_of_state(state: str) -> Status:
@@ -120,8 +141,8 @@ def status_of_state(state: str) -> Status:
 def fails(
     status: str, context: str, days_left: int | None, fail_on: str, fail_within: int | None
 ) -> bool:
-    """True when a finding sets exit code 1 (comments and docs never do)."""
-    if context in ("comment", "docs"):
+    """True when a finding sets exit code 1 (comments, docs and data never do)."""
+    if context in ("comment", "docs", "data"):
         return False
     if STATUS_ORDER[status] >= STATUS_ORDER[fail_on]:
         return True
@@ -133,12 +154,40 @@ def fails(
     )
 
 
+#: Platforms a maker's models are served on besides the catalog's offerings (so evidence
+#: can place a model on a platform the catalog has no row for: it is then ``unknown`` there).
+MAKER_PLATFORMS: dict[str, tuple[str, ...]] = {
+    "openai": ("openai", "azure-openai"),
+    "anthropic": ("anthropic", "bedrock", "vertex"),
+    "google": ("gemini-api", "vertex"),
+}
+_SHAPE_MAKER = (
+    (re.compile(r"claude"), "anthropic"),
+    (re.compile(r"gemini|gemma|text-embedding-00|textembedding"), "google"),
+    (re.compile(r"gpt-|o\d|text-embedding-|chatgpt|dall-e|whisper|tts-"), "openai"),
+)
+#: A local tag names a size, a version or a tag (``llama3.2``, ``mistral-7b``,
+#: ``qwen2.5:32b``), so package names (``llama-index-core``) are not taken for models.
+_LOCAL_SHAPE = re.compile(r"\d|:")
+#: Open-weight families: only these can be references to a local runtime.
+OPEN_WEIGHTS = re.compile(
+    r"(?:^|[/.:])(?:llama|codellama|qwen|qwq|gemma|codegemma|phi|mistral|mixtral|llava|deepseek"
+    r"|granite|smollm|tinyllama|starcoder|nomic-embed|mxbai|gpt-oss|olmo|falcon"
+    r"|command-r)"  # recast: ignore (a pattern, not a dependency)
+)
+
+
 @dataclass(frozen=True)
 class _Resolved:
     offerings: tuple[Offering, ...]
     implied: str | None
     base: str
     literal: str
+    #: The form names a platform only loosely: an ``org/model`` id with no route, an
+    #: Azure-only spelling, or a LiteLLM route that is also an OpenRouter id.
+    weak: bool = False
+    allowed: frozenset[str] = frozenset()
+    home: str | None = None
 
 
 class Judge:
@@ -152,7 +201,9 @@ class Judge:
         self.config = config
         self.root = root
         self._cache: dict[str, _Resolved] = {}
-        self._verdicts: dict[tuple[str, str, str | None, tuple[str, ...]], Any] = {}
+        self._verdicts: dict[tuple[str, str, Choice], Any] = {}
+        #: Code and config files of this scan with strong evidence, per platform (``repo``).
+        self.repo: dict[str, int] = {}
 
     @property
     def catalog(self) -> Catalog:
@@ -169,11 +220,59 @@ class Judge:
             literal = parsed.normalized
             if parsed.variant and ":" in literal:
                 literal = literal.rpartition(":")[0]
-            hit = _Resolved(
-                tuple(resolve(query, catalog=self.catalog)), parsed.platform, parsed.base, literal
-            )
+            offerings = tuple(resolve(query, catalog=self.catalog))
+            hit = self._shape(offerings, parsed.platform, parsed.base, literal, parsed.route)
             self._cache[query] = hit
         return hit
+
+    def _shape(
+        self,
+        offerings: tuple[Offering, ...],
+        implied: str | None,
+        base: str,
+        literal: str,
+        route: str | None,
+    ) -> _Resolved:
+        """What a token allows: the platforms it can be served on, and how firm its form is."""
+        makers = {
+            model.provider
+            for o in offerings
+            if (model := self.catalog.models.get(o.model)) is not None
+        }
+        if not makers:
+            makers = {maker for pattern, maker in _SHAPE_MAKER if pattern.search(base)}
+        allowed = {o.platform for o in offerings}
+        for maker in makers:
+            allowed.update(MAKER_PLATFORMS.get(maker, ()))
+        if OPEN_WEIGHTS.search(base):
+            allowed.add("local")
+        exact = {o.platform for o in offerings if o.platform_id.lower() == literal}
+        # "openai/gemini-2.0-flash": the OpenAI SDK pointed at another provider's endpoint
+        foreign = route == "openai" and bool(makers) and "openai" not in makers
+        weak = implied is not None and (
+            foreign
+            or (route is None and implied in ("openrouter", "azure-openai"))
+            or ("openrouter" in exact and implied != "openrouter")
+        )
+        if weak and not foreign:
+            # Only what the form is consistent with: "google/gemini-2.5-flash" is OpenRouter's
+            # id and Vertex's OpenAI-compatible name; "meta-llama/…" a Hugging Face name too.
+            keep = {implied, *exact}
+            if base.startswith("google/"):
+                keep.add("vertex")
+            if "local" in allowed:
+                keep.add("local")
+            allowed &= keep | {implied}
+        homes = [home_platform(m) for m in sorted(makers)]
+        return _Resolved(
+            offerings,
+            implied,
+            base,
+            literal,
+            weak,
+            frozenset(p for p in allowed if p),
+            next((h for h in homes if h), None),
+        )
 
     def _spelled_exactly(self, text: str, offerings: Iterable[Offering]) -> bool:
         if text == text.lower():
@@ -187,47 +286,22 @@ class Judge:
                 return True
         return False
 
-    def _choose(
-        self, resolved: _Resolved, file_hint: str | None, signals: tuple[str, ...]
-    ) -> tuple[Offering, str]:
-        offerings = resolved.offerings
-        platforms = list(dict.fromkeys(o.platform for o in offerings))
-        platform: str | None = None
-        reason = "only"
-        # "openai/gpt-4o" is a LiteLLM route and an OpenRouter id: the file decides.
-        exact = {o.platform for o in offerings if o.platform_id.lower() == resolved.literal}
-        if file_hint in exact and file_hint != resolved.implied:
-            platform, reason = file_hint, "hint"
-        elif exact & set(signals) and resolved.implied not in signals:
-            platform = next(s for s in signals if s in exact)
-            reason = "context"
-        elif resolved.implied and resolved.implied in platforms:
-            platform, reason = resolved.implied, "form"
-        elif file_hint and file_hint in platforms:
-            platform, reason = file_hint, "hint"
-        else:
-            for signal in signals:
-                if signal in platforms:
-                    platform, reason = signal, "context"
-                    break
-        if platform is None:
-            for offering in offerings:
-                model = self.catalog.models.get(offering.model)
-                if model is not None and home_platform(model.provider) == offering.platform:
-                    platform, reason = offering.platform, "home"
-                    break
-        if platform is None:
-            platform = platforms[0]
-            reason = "only" if len(platforms) == 1 else "first"
-        pool = [o for o in offerings if o.platform == platform]
-        base = resolved.base
+    def _offering_on(self, resolved: _Resolved, platform: str) -> Offering | None:
+        """The offering the token names on ``platform``; for a weak form, its last part
+        (``google/gemini-2.5-flash`` on Vertex is ``gemini-2.5-flash``)."""
+        pool = [o for o in resolved.offerings if o.platform == platform]
+        if not pool and platform in PLATFORMS and resolved.weak and "/" in resolved.base:
+            tail = resolved.base.rsplit("/", 1)[1]
+            pool = list(resolve(tail, platform, catalog=self.catalog))
+        if not pool:
+            return None
         for offering in pool:
-            if offering.platform_id.lower() == base:
-                return offering, reason
+            if offering.platform_id.lower() == resolved.base:
+                return offering
         for offering in pool:
-            if offering.model == base:
-                return offering, reason
-        return pool[0], reason
+            if offering.model == resolved.base:
+                return offering
+        return pool[0]
 
     def _replacement(self, offering: Offering) -> dict[str, Any]:
         """The live replacement (see :func:`recast.catalog.advise`) as finding fields."""
@@ -292,16 +366,31 @@ class Judge:
         return findings, suppressed
 
     def _judge(self, scan: FileScan, candidate: Candidate, hint: str | None) -> Finding | None:
-        key = (candidate.query, candidate.text, hint, scan.platforms)
+        resolved = self._resolve(candidate.query)
+        choice = choose(
+            implied=resolved.implied,
+            weak=resolved.weak,
+            allowed=resolved.allowed,
+            offered=[o.platform for o in resolved.offerings],
+            home=resolved.home,
+            hint=hint,
+            evidence=candidate.evidence,
+            file_evidence=scan.file_evidence if candidate.context not in _PROSE else None,
+            path_evidence=path_evidence(scan.rel),
+            repo=self.repo,
+        )
+        if candidate.local_only and choice.platform != "local":
+            return None
+        key = (candidate.query, candidate.text, choice)
         verdict = self._verdicts.get(key, _MISSING)
         if verdict is _MISSING:
-            verdict = self._verdict(candidate.query, candidate.text, hint, scan.platforms)
+            verdict = self._verdict(resolved, candidate.text, choice)
             self._verdicts[key] = verdict
         if verdict is None:
             return None
         assert isinstance(verdict, dict)
         status = verdict["status"]
-        if status == "unknown" and (candidate.context not in ("code", "config") or candidate.bare):
+        if status == "unknown" and candidate.bare:
             return None
         return Finding(
             path=scan.rel,
@@ -324,23 +413,25 @@ class Judge:
             **verdict,
         )
 
-    def _verdict(
-        self, query: str, text: str, hint: str | None, signals: tuple[str, ...]
-    ) -> dict[str, Any] | None:
+    def _verdict(self, resolved: _Resolved, text: str, choice: Choice) -> dict[str, Any] | None:
         """Everything about a token that does not depend on where it stands (cached)."""
-        resolved = self._resolve(query)
-        if not resolved.offerings:
-            if text != text.lower() or not looks_like_model_id(resolved.base):
-                return None
-            return {
-                "status": "unknown",
-                "code": CODES["unknown"],
-                "platform": resolved.implied,
-                "days_left": None,
-            }
-        if not self._spelled_exactly(text, resolved.offerings):
+        if text != text.lower() and not self._spelled_exactly(text, resolved.offerings):
             return None
-        offering, reason = self._choose(resolved, hint, signals)
+        if choice.platform == "local":
+            if not (OPEN_WEIGHTS.search(resolved.base) and _LOCAL_SHAPE.search(resolved.base)):
+                return None
+            return _unlisted("local", resolved.base, choice)
+        if choice.platform == AMBIGUOUS:
+            return self._ambiguous(resolved, text, choice)
+        offering = self._offering_on(resolved, choice.platform) if choice.platform else None
+        if offering is None:
+            if not resolved.offerings and not looks_like_model_id(resolved.base):
+                return None
+            model = resolved.offerings[0].model if resolved.offerings else None
+            return _unlisted("unknown", model, choice)
+        return self._offering_verdict(offering, text, choice.reason)
+
+    def _offering_verdict(self, offering: Offering, text: str, reason: str) -> dict[str, Any]:
         lifecycle = offering.lifecycle
         status = status_of_state(lifecycle.state_on(self.as_of))
         days_left = lifecycle.days_left(self.as_of) if lifecycle.shutdown_on else None
@@ -366,6 +457,53 @@ class Judge:
             **replacement,
             "platform_reason": reason,
         }
+
+    def _ambiguous(self, resolved: _Resolved, text: str, choice: Choice) -> dict[str, Any]:
+        """One candidate per platform; the worst (then the soonest shutdown) fills the finding,
+        so it decides the exit code. Never fixed: which id to write is not known."""
+        verdicts = []
+        for platform in choice.candidates:
+            offering = self._offering_on(resolved, platform)
+            if offering is not None:
+                verdicts.append(self._offering_verdict(offering, text, choice.reason))
+            else:
+                verdicts.append({**_unlisted("unknown", None, choice), "platform": platform})
+        worst = max(
+            verdicts,
+            key=lambda v: (STATUS_ORDER[v["status"]], -(v["days_left"] or 10**6)),
+        )
+        candidates = tuple(
+            PlatformCandidate(
+                platform=v["platform"],
+                platform_id=v.get("platform_id"),
+                status=v["status"],
+                shutdown_on=v.get("shutdown_on"),
+                days_left=v.get("days_left"),
+            )
+            for v in verdicts
+        )
+        return {
+            **worst,
+            "platform": AMBIGUOUS,
+            "fix_text": None,
+            "platform_candidates": candidates,
+        }
+
+
+def _unlisted(status: Status, model: str | None, choice: Choice) -> dict[str, Any]:
+    """A verdict without an offering: a local runtime, or a platform the catalog lacks."""
+    return {
+        "status": status,
+        "code": CODES[status],
+        "platform": choice.platform,
+        "model": model,
+        "days_left": None,
+        "platform_reason": choice.reason,
+    }
+
+
+#: Contexts whose file-wide evidence says nothing about one reference.
+_PROSE = frozenset({"docs", "data"})
 
 
 _MISSING: Any = object()

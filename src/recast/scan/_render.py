@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from recast.scan._finding import STATUS_ORDER, Finding, ScanResult
+from recast.scan._finding import INVENTORY, STATUS_ORDER, Finding, ScanResult
 from recast.scan._rules import RULES, Rule, rule_for
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ STATUS_RANK: dict[str, int] = {
     "unknown": 3,
     "unverified": 4,
     "active": 5,
+    "local": 6,
 }
 
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice", "none": "notice"}
@@ -70,7 +71,9 @@ def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 def _visible(result: ScanResult, show_active: bool) -> list[Finding]:
     findings = (
-        result.findings if show_active else [f for f in result.findings if f.status != "active"]
+        result.findings
+        if show_active
+        else [f for f in result.findings if f.status not in INVENTORY]
     )
     return sorted_findings(findings)
 
@@ -128,6 +131,16 @@ def finding_dict(finding: Finding, root: str = "") -> dict[str, Any]:
         "platform": finding.platform,
         "platform_id": finding.platform_id,
         "platform_reason": finding.platform_reason,
+        "platform_candidates": [
+            {
+                "platform": c.platform,
+                "platform_id": c.platform_id,
+                "status": c.status,
+                "shutdown_on": _iso(c.shutdown_on),
+                "days_left": c.days_left,
+            }
+            for c in finding.platform_candidates
+        ],
         "model": finding.model,
         "status": finding.status,
         "shutdown_on": _iso(finding.shutdown_on),
@@ -425,7 +438,7 @@ def _render_text(result: ScanResult, show_active: bool) -> str:
                 f" (source: {finding.replacement_source})" if finding.replacement_source else ""
             )
             out.append(f"  = help: {help_line}{source}")
-    problems = [f for f in findings if f.status != "active"]
+    problems = [f for f in findings if f.status not in INVENTORY]
     if problems:
         out.append(f"Found {_n(len(problems), 'problem')} ({_summary_phrase(problems)}).")
     else:
@@ -550,8 +563,8 @@ def _md(text: str) -> str:
 
 def _render_markdown(result: ScanResult, show_active: bool) -> str:
     findings = _visible(result, show_active)
-    problems = [f for f in findings if f.status != "active"]
-    active = [f for f in findings if f.status == "active"]
+    problems = [f for f in findings if f.status not in INVENTORY]
+    active = [f for f in findings if f.status in INVENTORY]
     out = []
     if problems:
         out.append(f"### recast scan: {_summary_phrase(problems)}")
@@ -625,6 +638,7 @@ _STATUS_STYLE = {
     "unknown": "magenta",
     "unverified": "magenta",
     "active": "green",
+    "local": "cyan",
 }
 
 
@@ -646,7 +660,7 @@ def render_table(result: ScanResult, console: Console, *, show_active: bool = Tr
     from rich.text import Text
 
     findings = _visible(result, show_active)
-    problems = [f for f in findings if f.status != "active"]
+    problems = [f for f in findings if f.status not in INVENTORY]
     if not findings:
         console.print(
             f"No model ids found in {_n(result.files_scanned, 'file')} "

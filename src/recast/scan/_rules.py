@@ -14,11 +14,12 @@ code        name               level      when
 ``RC103``   legacy-model       note       the provider calls it legacy, no shutdown yet
 ``RC104``   unknown-model      note       an id shape the catalog could not resolve
 ``RC105``   no-lifecycle-data  note       a known id that no lifecycle source describes there
+``RC106``   local-model        none       a local runtime serves it (inventory, no lifecycle)
 ==========  =================  =========  ===============================================
 
-``RC100`` findings are part of every :class:`~recast.scan.ScanResult` (the scan answers
-"which models do we depend on?"), shown in the table and the JSON output, and left out of
-the SARIF, GitHub and text outputs, which list problems only.
+``RC100`` and ``RC106`` findings are part of every :class:`~recast.scan.ScanResult` (the
+scan answers "which models do we depend on?"), shown in the table and the JSON output, and
+left out of the SARIF, GitHub and text outputs, which list problems only.
 """
 
 from __future__ import annotations
@@ -125,13 +126,19 @@ class Rule:
             return f"Choose a replacement: {options} (ambiguous; `--fix` leaves it alone)"
         if finding.replacement:
             target = finding.replacement_platform_id or finding.replacement
-            text = f"Replace with `{target}`"
+            unverified = finding.replacement_state == "unknown"
+            text = f"{'Consider' if unverified else 'Replace with'} `{target}`"
             if target != finding.replacement:
                 text += f" ({finding.replacement})"
             if finding.replacement_chain:
                 named = finding.replacement_chain[0]
                 text += f" (the named replacement `{named}` is itself going away)"
-            if finding.replacement_note:
+            if unverified:
+                text += (
+                    f"; unverified: no lifecycle source describes it on {finding.platform}, "
+                    "so `--fix` leaves it to you"
+                )
+            elif finding.replacement_note:
                 text += f"; note: {finding.replacement_note}"
             return text
         if finding.replacement_note and finding.replacements:
@@ -379,6 +386,11 @@ class UnknownModel(Rule):
     summary = "Model-shaped id the catalog could not resolve"
 
     def message(self, finding: Finding) -> str:
+        if finding.model and finding.platform:
+            return (
+                f"`{finding.text}` ({finding.model}) has no offering on {finding.platform} "
+                "in the catalog"
+            )
         return f"`{finding.text}` looks like a model id but is not in the catalog"
 
     def fix_title(self, finding: Finding) -> str | None:
@@ -431,6 +443,42 @@ class NoLifecycleData(Rule):
         return "Check the platform's lifecycle page, or run `recast models sync`"
 
 
+@_register
+class LocalModel(Rule):
+    """
+    ## What it does
+    Lists a model served by a local runtime (Ollama, llama.cpp, vLLM, LM Studio): an
+    `ollama/` route, a tag such as `qwen2.5:32b-instruct-q8_0`, or an open-weight model
+    id passed to a local client (`ChatOllama(model="llama3.2")`). It is an inventory
+    entry, like `RC100`.
+
+    ## Why is this bad?
+    It is not. No provider retires a model you run yourself, so there is no lifecycle to
+    judge; the finding says so instead of judging the id on a hosted API it never calls.
+
+    ## Example
+    ```python
+    llm = ChatOllama(model="llama3.2")
+    ```
+
+    Use instead: nothing to change.
+
+    ## Fix safety
+    There is no fix: nothing is wrong.
+
+    ## References
+    - `--platform` overrides the platform when the evidence in the file misleads.
+    """
+
+    code = "RC106"
+    name = "local-model"
+    level = "none"
+    summary = "Model id served by a local runtime (inventory, no lifecycle)"
+
+    def message(self, finding: Finding) -> str:
+        return f"`{finding.text}` runs on a local runtime (no provider lifecycle)"
+
+
 #: Rule code of each finding status (the same table as ``recast.scan._finding.CODES``).
 STATUS_CODES: dict[str, str] = {
     "active": "RC100",
@@ -439,6 +487,7 @@ STATUS_CODES: dict[str, str] = {
     "legacy": "RC103",
     "unknown": "RC104",
     "unverified": "RC105",
+    "local": "RC106",
 }
 
 

@@ -22,6 +22,7 @@ from recast.scan._config import ScanConfig, changed_files, load_config
 from recast.scan._find import FileScan, has_anchor, kind_of, scan_text
 from recast.scan._finding import ScanResult, SkippedFile
 from recast.scan._judge import Judge, sort_findings
+from recast.scan._platform import REPO_TOTAL
 from recast.scan._walk import (
     WalkItem,
     WalkOptions,
@@ -42,7 +43,7 @@ BATCH_FILES = 400
 Progress = Callable[[str], None]
 
 
-def scan_file(path: str, rel: str, max_bytes: int) -> FileScan:
+def scan_file(path: str, rel: str, max_bytes: int, include_outputs: bool = False) -> FileScan:
     """Read one file and find its candidates (runs in worker processes too)."""
     data, reason = read_bytes(path, max_bytes)
     if data is None:
@@ -51,7 +52,7 @@ def scan_file(path: str, rel: str, max_bytes: int) -> FileScan:
     if not has_anchor(data, kind) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return FileScan(rel=rel, size=len(data))
     decoded = decode(data)
-    result = scan_text(decoded.text, kind, rel)
+    result = scan_text(decoded.text, kind, rel, include_outputs)
     result.size = len(data)
     result.note = decoded.note
     return result
@@ -69,12 +70,14 @@ def _plain(scanned: FileScan) -> bool:
     return scanned.skip_reason is None and scanned.note is None and not scanned.candidates
 
 
-def _scan_batch(items: list[tuple[str, str]], max_bytes: int) -> tuple[int, int, list[FileScan]]:
+def _scan_batch(
+    items: list[tuple[str, str]], max_bytes: int, include_outputs: bool = False
+) -> tuple[int, int, list[FileScan]]:
     """Scan ``(path, rel)`` pairs in a worker (plain tuples pickle several times faster)."""
     files = size = 0
     out: list[FileScan] = []
     for path, rel in items:
-        scanned = scan_file(path, rel, max_bytes)
+        scanned = scan_file(path, rel, max_bytes, include_outputs)
         if _plain(scanned):
             files += 1
             size += scanned.size
@@ -84,7 +87,11 @@ def _scan_batch(items: list[tuple[str, str]], max_bytes: int) -> tuple[int, int,
 
 
 def _run(
-    items: Iterator[WalkItem], max_bytes: int, jobs: int | None, totals: _Totals
+    items: Iterator[WalkItem],
+    max_bytes: int,
+    jobs: int | None,
+    totals: _Totals,
+    include_outputs: bool = False,
 ) -> Iterator[FileScan]:
     """Scan files as the walk yields them: here for small trees, in a pool for large ones.
 
@@ -102,7 +109,7 @@ def _run(
                 break
     if workers <= 1 or size < PARALLEL_MIN_BYTES or len(buffered) < PARALLEL_MIN_FILES:
         for item in _chain(buffered, items):
-            scanned = scan_file(item.path, item.rel, max_bytes)
+            scanned = scan_file(item.path, item.rel, max_bytes, include_outputs)
             if _plain(scanned):
                 totals.files += 1
                 totals.size += scanned.size
@@ -125,10 +132,10 @@ def _run(
             batch.append((item.path, item.rel))
             batch_size += item.size
             if batch_size >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-                futures.append(pool.submit(_scan_batch, batch, max_bytes))
+                futures.append(pool.submit(_scan_batch, batch, max_bytes, include_outputs))
                 batch, batch_size = [], 0
         if batch:
-            futures.append(pool.submit(_scan_batch, batch, max_bytes))
+            futures.append(pool.submit(_scan_batch, batch, max_bytes, include_outputs))
         for future in futures:
             files, plain_size, reported = future.result()
             totals.files += files
@@ -190,10 +197,12 @@ def scan(
         as_of=as_of,
         fail_on=config.fail_on,
         fail_within_days=config.fail_within_days,
+        strict=config.strict,
     )
     judge = Judge(catalog, as_of, config, root_dir)
     totals = _Totals()
-    for file_scan in _run(items, config.max_file_bytes, jobs, totals):
+    with_candidates: list[FileScan] = []
+    for file_scan in _run(items, config.max_file_bytes, jobs, totals, config.include_outputs):
         if file_scan.skip_reason is not None:
             result.skipped.append(SkippedFile(file_scan.rel, file_scan.skip_reason))
             if file_scan.size == 0:
@@ -203,9 +212,13 @@ def scan(
         if file_scan.note:
             result.notes.append(SkippedFile(file_scan.rel, file_scan.note))
         if file_scan.candidates:
-            findings, suppressed = judge.judge_file(file_scan)
-            result.findings.extend(findings)
-            result.suppressed += suppressed
+            with_candidates.append(file_scan)
+    # Judged once every file is read: the repo-level hint counts them all.
+    judge.repo = repo_evidence(with_candidates)
+    for file_scan in with_candidates:
+        findings, suppressed = judge.judge_file(file_scan)
+        result.findings.extend(findings)
+        result.suppressed += suppressed
     result.files_scanned += totals.files
     result.bytes_scanned += totals.size
     result.skipped.extend(listing.skipped)
@@ -213,6 +226,17 @@ def scan(
     result.skipped.sort(key=lambda s: s.path)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def repo_evidence(scans: Sequence[FileScan]) -> dict[str, int]:
+    """How many files of the scan hold strong evidence of each platform."""
+    counts: dict[str, int] = {REPO_TOTAL: 0}
+    for file_scan in scans:
+        platforms = {item[1] for item in file_scan.file_evidence}
+        counts[REPO_TOTAL] += bool(platforms)
+        for platform in platforms:
+            counts[platform] = counts.get(platform, 0) + 1
+    return counts
 
 
 def with_overrides(config: ScanConfig, **changes: object) -> ScanConfig:

@@ -80,10 +80,6 @@ VENDORED_FILES: tuple[str, ...] = (
     ".bundle.js",
     ".chunk.js",
     ".map",
-    ".jsonl",
-    ".ndjson",
-    ".csv",
-    ".tsv",
     ".log",
     "package-lock.json",
     "yarn.lock",
@@ -101,7 +97,8 @@ VENDORED_FILES: tuple[str, ...] = (
 #: Extensions that are binary for sure: skipped without reading.
 BINARY_EXTENSIONS: frozenset[str] = frozenset(
     _words(
-        """png jpg jpeg gif bmp ico webp tif tiff psd svgz pdf zip gz tgz bz2 xz zst 7z rar tar whl
+        """png jpg jpeg gif bmp ico webp svg tif tiff psd svgz
+    pdf zip gz tgz bz2 xz zst 7z rar tar whl
     egg jar war class so dylib dll exe o a lib obj pyc pyo pyd wasm woff woff2 ttf otf eot mp3
     mp4 m4a mov avi mkv wav ogg flac webm db sqlite sqlite3 bin pkl pickle pt pth onnx npy npz
     parquet arrow feather h5 hdf5 safetensors gguf ckpt dat iso dmg deb rpm msi apk"""
@@ -109,6 +106,7 @@ BINARY_EXTENSIONS: frozenset[str] = frozenset(
 )
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
+IGNORE_FILES = (".gitignore", ".recastignore")
 _BINARY_SNIFF = 8192
 
 
@@ -120,6 +118,8 @@ class WalkOptions:
     exclude: tuple[str, ...] = ()
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     use_ignore_files: bool = True
+    #: In a git work tree, read what git tracks plus untracked files it does not ignore.
+    use_git: bool = True
     #: The folder ``exclude`` globs are relative to (the config file's); default: the root.
     exclude_base: str | None = None
 
@@ -197,7 +197,43 @@ def _ignored(specs: Sequence[_Spec], abspath: str, is_dir: bool) -> bool:
     return False
 
 
-def _ancestor_specs(folder: str) -> list[_Spec]:
+def git_files(folder: str) -> frozenset[str] | None:
+    """Absolute paths of what git tracks under ``folder``, plus untracked files git does not
+    ignore; ``None`` outside a git work tree (or without git), where ``.gitignore`` rules.
+
+    A file committed despite matching ``.gitignore`` is tracked, so it is listed and read.
+    """
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return frozenset(os.path.join(folder, name.replace("/", os.sep)) for name in names if name)
+
+
+def _parents(paths: Iterable[str], stop: str) -> frozenset[str]:
+    """Every folder holding one of ``paths``, up to ``stop`` (so the walk can prune)."""
+    folders: set[str] = set()
+    for path in paths:
+        parent = os.path.dirname(path)
+        while parent not in folders and len(parent) >= len(stop):
+            folders.add(parent)
+            parent = os.path.dirname(parent)
+    return frozenset(folders)
+
+
+def _ancestor_specs(
+    folder: str, names: Sequence[str] = (".gitignore", ".recastignore")
+) -> list[_Spec]:
     """Ignore files of the folders above ``folder``, up to the repository root."""
     chain: list[str] = []
     probe = folder
@@ -212,7 +248,7 @@ def _ancestor_specs(folder: str) -> list[_Spec]:
         probe = parent
     specs: list[_Spec] = []
     for ancestor in reversed(chain):
-        specs.extend(_dir_specs(ancestor))
+        specs.extend(_dir_specs(ancestor, names))
     return specs
 
 
@@ -266,11 +302,13 @@ def iter_walk(
         # ignore files below): `cd docs/examples/demo && recast scan .` means that folder.
         if exclude_spec is not None and not _ignored([exclude_spec], start, True):
             specs.append(exclude_spec)
+        tracked = git_files(start) if options.use_ignore_files and options.use_git else None
+        ignore_names = (".recastignore",) if tracked is not None else IGNORE_FILES
         if options.use_ignore_files:
-            above = _ancestor_specs(start)
+            above = _ancestor_specs(start, ignore_names)
             if not _ignored(above, start, True):  # a folder named explicitly is scanned
                 specs.extend(above)
-        yield from _walk_dir(start, specs, options, root, result, seen)
+        yield from _walk_dir(start, specs, options, root, result, seen, tracked)
 
 
 def _walk_dir(
@@ -280,7 +318,10 @@ def _walk_dir(
     root: str,
     result: WalkResult,
     seen: set[str],
+    tracked: frozenset[str] | None = None,
 ) -> Iterator[WalkItem]:
+    folders = _parents(tracked, folder) if tracked is not None else None
+    ignore_names = (".recastignore",) if tracked is not None else IGNORE_FILES
     stack: list[tuple[str, list[_Spec]]] = [(folder, specs)]
     while stack:
         current, inherited = stack.pop()
@@ -294,7 +335,7 @@ def _walk_dir(
             )
             continue
         if options.use_ignore_files:
-            present = [e.name for e in entries if e.name in (".gitignore", ".recastignore")]
+            present = [e.name for e in entries if e.name in ignore_names]
             if present:
                 local.extend(_dir_specs(current, present))
         subdirs: list[str] = []
@@ -310,13 +351,17 @@ def _walk_dir(
                         name in VENDORED_DIRS or name.endswith(".egg-info")
                     ):
                         continue
+                    if folders is not None and entry.path not in folders:
+                        continue
                     if local and _ignored(local, entry.path, True):
                         continue
                     subdirs.append(entry.path)
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     continue
-                if name in (".gitignore", ".recastignore"):
+                if name in IGNORE_FILES:
+                    continue
+                if tracked is not None and entry.path not in tracked:
                     continue
                 if _extension(name) in BINARY_EXTENSIONS:
                     continue

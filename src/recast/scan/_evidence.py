@@ -1,0 +1,378 @@
+"""Evidence of the platform a reference is called on, from the text nearest to it.
+
+A model id rarely says where it is served (``claude-3-haiku-20240307`` runs on the
+Anthropic API, Bedrock with another spelling, Vertex with another again), so the scan
+reads what surrounds it, nearest first (docs/scan.md, "Platform"):
+
+``call``
+    the call or constructor the id is passed to, with its arguments
+    (``AnthropicBedrock().messages.create(model=…)``, ``genai.Client(vertexai=True)``);
+``client``
+    the constructor of the object the call is made on (``client = AzureOpenAI(…)`` …
+    ``client.chat.completions.create(model=…)``);
+``use``
+    the calls a variable holding the id is passed to (``MODEL = "…"`` … ``ChatBedrock(
+    model_id=MODEL)``);
+``block``
+    the paragraph around it: the lines up to the nearest blank line (a YAML mapping, a
+    dict literal, an ``.env`` group, a Markdown paragraph or code block);
+``cell``
+    the notebook cell;
+``file``
+    the whole file, from *strong* evidence only (SDK imports, client classes, API hosts;
+    never a word in prose), and never in docs or data files.
+
+Each piece of evidence is a ``(level, platform, line, text)`` tuple; the judge keeps the
+nearest level that names a platform the id can be served on. Patterns match lower-case
+text, so ``ChatBedrock`` and ``chatbedrock`` are one.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+#: ``(level, platform, line, text as matched)``.
+Evidence = tuple[str, str, int, str]
+
+#: (platform, strong, pattern). Strong evidence counts file-wide; weak only near the id.
+_TABLE: tuple[tuple[str, bool, str], ...] = (
+    (
+        "bedrock",
+        True,
+        r"bedrock[-_]?runtime|chatbedrock|bedrock(?:chat|llm|embeddings|model|converse)\b"
+        r"|anthropicbedrock|invoke_model|\.converse(?:_stream)?\(|langchain[_-]aws"
+        r"|client-bedrock|bedrock[-_]agent|\bboto3\b",
+    ),
+    ("bedrock", False, r"\bmodelid\b[\"']?\s*[=:]|\bbedrock\b"),
+    (
+        "vertex",
+        True,
+        r"vertexai|aiplatform|anthropicvertex|chatvertex|vertex_ai_(?:project|location)"
+        r"|google[-_]cloud/vertexai"
+        r"|use_vertexai|enterprise\s*=\s*true|model[-_ ]garden",
+    ),
+    ("vertex", False, r"\bvertex\b|gemini enterprise"),
+    (
+        "gemini-api",
+        True,
+        r"google\.generativeai|google-generativeai|generativelanguage|chatgooglegenerativeai"
+        r"|google/generative-ai|gemini_api_key|genai\.configure|aistudio\.google|genai\.client\(",
+    ),
+    ("gemini-api", False, r"google ai studio|\bgemini api\b|google-generativeai"),
+    (
+        "azure-openai",
+        True,
+        r"azureopenai|azurechatopenai|azure_endpoint|\.openai\.azure\.com|azure_openai"
+        r"|azure_deployment|azure_ad_token|api_type\s*=\s*[\"']azure",
+    ),
+    ("azure-openai", False, r"\bazure\b"),
+    ("openrouter", True, r"openrouter\.ai|openrouter_api_key|chatopenrouter"),
+    ("openrouter", False, r"\bopenrouter\b"),
+    (
+        "openai",
+        True,
+        r"\bopenai\(|chatopenai\(|openai_api_key|api\.openai\.com",
+    ),
+    ("openai", False, r"[\"']openai[\"']|\bopenai (?:api|sdk)\b"),
+    (
+        "anthropic",
+        True,
+        r"\banthropic\(|chatanthropic\(|anthropic_api_key|api\.anthropic\.com"
+        r"|claudesdkclient|claudecodeoptions|claude_agent_sdk",
+    ),
+    ("anthropic", False, r"[\"']anthropic[\"']|\banthropic api\b"),
+    (
+        "mistral",
+        True,
+        r"\bmistral\(|mistralclient|chatmistralai|mistral_api_key|api\.mistral\.ai"
+        r"|from mistralai",
+    ),
+    ("cohere", True, r"cohere\.client|chatcohere|cohere_api_key|co_api_key|import cohere\b"),
+    ("deepseek", True, r"api\.deepseek\.com|deepseek_api_key"),
+    ("xai", True, r"api\.x\.ai|xai_api_key"),
+    ("groq", True, r"\bgroq\(|chatgroq|groq_api_key|api\.groq\.com"),
+    ("together", True, r"together_api_key|api\.together\.xyz"),
+    ("fireworks", True, r"fireworks_api_key|api\.fireworks\.ai"),
+    (
+        "local",
+        True,
+        r"ollama|localhost:11434|llama_cpp|llama-cpp|llamacpp|\bvllm\b|lmstudio|lm studio"
+        r"|localhost:1234|from_pretrained\(|mlx_lm",
+    ),
+)
+
+
+def _compile(strong_only: bool) -> tuple[Any, list[str]]:
+    """One alternation, a group per table row. RE2 (google-re2, a dependency) runs it in
+    linear time, 20-30x faster than ``re`` on these spans; ``re`` is the fallback."""
+    parts, platforms = [], []
+    for platform, strong, pattern in _TABLE:
+        if strong_only and not strong:
+            continue
+        parts.append(f"({pattern})")
+        platforms.append(platform)
+    source = "|".join(parts)
+    try:
+        import re2  # type: ignore[import-untyped]
+
+        return re2.compile(source), platforms
+    except ImportError:  # pragma: no cover - platforms without google-re2 wheels
+        return re.compile(source), platforms
+
+
+_ANY, _ANY_PLATFORMS = _compile(strong_only=False)
+_STRONG, _STRONG_PLATFORMS = _compile(strong_only=True)
+
+#: When both occur in one scope, the first names the platform and the second is how it is
+#: reached: the OpenAI SDK pointed at OpenRouter, Azure or a local server, Google's SDK
+#: with ``vertexai=True``.
+OVERRIDES: dict[str, frozenset[str]] = {
+    "openrouter": frozenset({"openai"}),
+    "azure-openai": frozenset({"openai"}),
+    "vertex": frozenset({"gemini-api"}),
+    "local": frozenset({"openai"}),
+}
+
+
+def matches(
+    text: str, start: int, end: int, strong_only: bool = False
+) -> Iterator[tuple[str, int, str]]:
+    """``(platform, position, matched text)`` of every piece of evidence in ``text[start:end]``."""
+    pattern, platforms = (_STRONG, _STRONG_PLATFORMS) if strong_only else (_ANY, _ANY_PLATFORMS)
+    lowered = text[start:end].lower()
+    for match in pattern.finditer(lowered):
+        index = (match.lastindex or 1) - 1
+        yield (
+            platforms[index],
+            start + match.start(),
+            text[start + match.start() : start + match.end()],
+        )
+
+
+def reduce(
+    found: list[tuple[str, int, str]], near: int | None = None
+) -> list[tuple[str, int, str]]:
+    """Drop evidence that another piece in the same scope overrides (see :data:`OVERRIDES`);
+    with ``near``, only when the overriding piece is that close (one statement of a block,
+    not the next row of a table that lists both platforms)."""
+
+    def beaten(item: tuple[str, int, str]) -> bool:
+        return any(
+            item[0] in OVERRIDES.get(other[0], ())
+            and (near is None or abs(other[1] - item[1]) <= near)
+            for other in found
+        )
+
+    return [item for item in found if not beaten(item)]
+
+
+_WIDE = frozenset({"block", "cell"})
+#: How close an overriding piece must be inside a block or cell (characters).
+_STATEMENT = 60
+
+
+_OPEN_BRACKETS = {")": "(", "]": "[", "}": "{"}
+
+
+_BRACKET = re.compile(r"[()\[\]{}]|\n[ \t]*\n")
+
+
+def enclosing_call(text: str, pos: int, reach: int = 600) -> tuple[int, int] | None:
+    """``(start of the callee's line, end of the call)`` of the innermost unclosed ``(``
+    before ``pos``; ``None`` when the id stands in no call (within ``reach`` characters,
+    and never across a blank line)."""
+    depth: list[str] = []
+    opened = -1
+    for match in reversed(list(_BRACKET.finditer(text, max(0, pos - reach), pos))):
+        char = match.group()
+        if char[0] == "\n":
+            return None
+        if char in _OPEN_BRACKETS:
+            depth.append(_OPEN_BRACKETS[char])
+        elif depth and depth[-1] == char:
+            depth.pop()
+        elif char == "(":
+            opened = match.start()
+            break
+    if opened < 0:
+        return None
+    start = text.rfind("\n", 0, opened) + 1
+    level = 0
+    limit = min(len(text), pos + reach)
+    for match in _BRACKET.finditer(text, opened, limit):
+        char = match.group()
+        if char == "(":
+            level += 1
+        elif char == ")":
+            level -= 1
+            if level == 0:
+                return start, match.end()
+    return start, limit
+
+
+_RECEIVER = re.compile(r"([A-Za-z_]\w*)(?:\.\w+)+\s*\($")
+_SELF = ("self", "this", "cls")
+
+
+def receiver_scope(text: str, call_start: int, paren: int) -> tuple[int, int] | None:
+    """Where the object a method is called on was built: ``client = AzureOpenAI(...)``."""
+    head = text[max(call_start, paren - 120) : paren + 1]
+    match = _RECEIVER.search(head)
+    if match is None:
+        return None
+    name = match.group(1)
+    if name in _SELF:
+        rest = re.match(r"\w+\.(\w+)", head[match.start() :])
+        if rest is None:
+            return None
+        name = rest.group(1)
+    built = None
+    for found in _construction(name).finditer(text, max(0, paren - _CLIENT_REACH), paren):
+        built = found
+    if built is None:
+        return None
+    line_start = text.rfind("\n", 0, built.start()) + 1
+    end = enclosing_call(text, built.end(), reach=400)
+    return line_start, end[1] if end else text.find("\n", built.end())
+
+
+_ASSIGNED = re.compile(r"([A-Za-z_]\w*)\s*(?::\s*\w+\s*)?=\s*[rbfu]?[\"']?$")
+
+
+def assigned_name(text: str, pos: int) -> str | None:
+    """The variable a literal is assigned to (``MODEL_ID = "…"``, ``MODEL=…`` in ``.env``)."""
+    line_start = max(text.rfind("\n", 0, pos) + 1, pos - 200)
+    match = _ASSIGNED.search(text, line_start, pos)
+    return match.group(1) if match else None
+
+
+def block(text: str, pos: int, max_lines: int = 15) -> tuple[int, int]:
+    """The paragraph holding ``pos``: up to the nearest blank lines, at most ``max_lines``
+    lines either way."""
+    start = text.rfind("\n", 0, pos) + 1
+    for _ in range(max_lines):
+        if start == 0:
+            break
+        prev = text.rfind("\n", 0, start - 1) + 1
+        if not text[prev : start - 1].strip():
+            break
+        start = prev
+    end = text.find("\n", pos)
+    end = len(text) if end < 0 else end
+    for _ in range(max_lines):
+        if end >= len(text):
+            break
+        nxt = text.find("\n", end + 1)
+        nxt = len(text) if nxt < 0 else nxt
+        if not text[end + 1 : nxt].strip():
+            break
+        end = nxt
+    return max(start, pos - _BLOCK_REACH), min(end, pos + _BLOCK_REACH)
+
+
+#: A block never reaches further than this either way (one-line JSON files are megabytes).
+_BLOCK_REACH = 3000
+
+
+LineOf = Callable[[int], int]
+#: How far after an assignment the uses of its variable are looked for (characters).
+_USE_REACH = 20_000
+#: How far back the construction of a client is looked for (characters).
+_CLIENT_REACH = 6_000
+
+
+#: Evidence found per span of one text: neighbouring ids share their blocks and calls.
+SpanCache = dict[tuple[str, int, int], list[tuple[str, int, str]]]
+
+
+def _nearest(
+    level: str,
+    text: str,
+    span: tuple[int, int],
+    pos: int,
+    line_of: LineOf,
+    cache: SpanCache | None = None,
+) -> list[Evidence]:
+    found = cache.get((level, span[0], span[1])) if cache is not None else None
+    if found is None:
+        found = reduce(list(matches(text, *span)), _STATEMENT if level in _WIDE else None)
+        if cache is not None:
+            cache[(level, span[0], span[1])] = found
+    found = sorted(found, key=lambda item: abs(item[1] - pos))
+    return [(level, platform, line_of(at), snippet) for platform, at, snippet in found]
+
+
+@functools.lru_cache(maxsize=4096)
+def _construction(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(name)}\s*=\s*(?:await\s+)?[\w.]+\s*\(")
+
+
+@functools.lru_cache(maxsize=4096)
+def _word(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(name)}\b")
+
+
+def collect(
+    text: str,
+    start: int,
+    end: int,
+    line_of: LineOf,
+    cell: bool = False,
+    data: bool = False,
+    cache: SpanCache | None = None,
+) -> tuple[Evidence, ...]:
+    """Evidence around the token at ``text[start:end]``, nearest level first, and within a
+    level nearest first. ``cell``: ``text`` is one notebook cell (adds the ``cell`` level);
+    ``data``: a data file, where only the ``block`` counts (records stand on their own)."""
+    if data:
+        return tuple(_nearest("block", text, block(text, start), start, line_of, cache))
+    out: list[Evidence] = []
+    call = enclosing_call(text, start)
+    if call is not None:
+        out += _nearest("call", text, call, start, line_of, cache)
+        paren = text.rfind("(", call[0], start)
+        receiver = receiver_scope(text, call[0], paren) if paren >= 0 else None
+        if receiver is not None:
+            out += _nearest("client", text, receiver, start, line_of, cache)
+    name = assigned_name(text, start)
+    if name is not None and len(name) > 2:
+        uses = _word(name).finditer(text, end, end + _USE_REACH)
+        for use in itertools.islice(uses, 5):
+            where = use.start()
+            scope = enclosing_call(text, where)
+            if scope is not None:
+                out += _nearest("use", text, scope, where, line_of, cache)
+                paren = text.rfind("(", scope[0], where)
+                receiver = receiver_scope(text, scope[0], paren) if paren >= 0 else None
+                if receiver is not None:
+                    out += _nearest("use", text, receiver, where, line_of, cache)
+    out += _nearest("block", text, block(text, start), start, line_of, cache)
+    if cell:
+        out += _nearest("cell", text, (0, len(text)), start, line_of, cache)
+    return tuple(out)
+
+
+_PATH_WORD = re.compile(r"(?<![a-z])(azure|bedrock|vertex(?:_?ai)?|openrouter|ollama)(?![a-z])")
+_PATH_PLATFORM = {"azure": "azure-openai", "ollama": "local", "openrouter": "openrouter"}
+
+
+def path_evidence(rel: str) -> tuple[Evidence, ...]:
+    """Platforms a file's path names (``tests/cassettes/azure/…``, ``bedrock/agents.py``)."""
+    found = dict.fromkeys(m.group(1) for m in _PATH_WORD.finditer(rel.lower()))
+    return tuple(
+        ("path", _PATH_PLATFORM.get(w, "vertex" if w.startswith("vertex") else w), 0, w)
+        for w in found
+    )
+
+
+def file_evidence(text: str, line_of: LineOf) -> tuple[Evidence, ...]:
+    """Strong evidence anywhere in ``text`` (one entry per platform: its first occurrence)."""
+    first: dict[str, tuple[int, str]] = {}
+    for platform, at, snippet in matches(text, 0, len(text), strong_only=True):
+        first.setdefault(platform, (at, snippet))
+    kept = reduce([(p, at, snippet) for p, (at, snippet) in first.items()])
+    return tuple(("file", p, line_of(at), snippet) for p, at, snippet in kept)
