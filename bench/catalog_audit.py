@@ -82,6 +82,7 @@ class Said:
     platform: str
     platform_id: str
     state: str | None
+    announced_on: LifecycleDate | None
     deprecated_on: LifecycleDate | None
     shutdown_on: LifecycleDate | None
     replacement: str | None
@@ -94,6 +95,44 @@ def _day(value: Any, precision: str = "exact") -> LifecycleDate | None:
     if re.fullmatch(r"\d{4}-\d{2}", text):
         return LifecycleDate(date(int(text[:4]), int(text[5:]), 1), "month")
     return LifecycleDate(date.fromisoformat(text[:10]), precision)  # type: ignore[arg-type]
+
+
+def _facts(offering: Offering) -> tuple[object, ...]:
+    """An offering's lifecycle facts (not their provenance) and replacement models."""
+    life = offering.lifecycle
+    return (
+        life.state,
+        life.announced_on,
+        life.deprecated_on,
+        life.shutdown_on,
+        tuple(r.model for r in life.replacements),
+    )
+
+
+def alias_defects(root: Path, catalog: Catalog) -> Tally:
+    """Each non-snapshot alias a modeldeprecations.dev file lists must follow its model: the
+    catalog resolves it (on the file's platform) to an offering with the model's lifecycle."""
+    tally = Tally()
+    for file in sorted((root / "models").glob("*/*.yaml")):
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        folder, model = file.parent.name, str(data["model"]).lower()
+        if folder in ("bedrock", "vertex"):
+            continue
+        platform = _HOME[folder]
+        target = next(iter(resolve(model, platform, catalog=catalog)), None)
+        for alias in data.get("aliases") or ():
+            alias = str(alias).lower()
+            if re.fullmatch(r"-(\d{4}|\d{3}|\d{4}-\d{2}-\d{2}|\d{8})", alias[len(model) :]):
+                continue  # a dated snapshot: its own model with the same lifecycle
+            found = next(iter(resolve(alias, platform, catalog=catalog)), None)
+            here = f"{platform}:{alias} (alias of {model})"
+            if target is None or found is None:
+                tally.add("defect", f"{here}: not in the catalog")
+            elif _facts(found) == _facts(target):
+                tally.add("agree", here)
+            else:
+                tally.add("defect", f"{here}: lifecycle differs from {target.platform_id}'s")
+    return tally
 
 
 def read_modeldeprecations(root: Path) -> Iterable[Said]:
@@ -127,6 +166,7 @@ def read_modeldeprecations(root: Path) -> Iterable[Said]:
             platform=platform,
             platform_id=platform_id,
             state=_STATE.get(status or "", status),
+            announced_on=None,  # modeldeprecations.dev gives no announcement date
             deprecated_on=_day(data.get("deprecated_on")),
             shutdown_on=shutdown,
             replacement=replacement,
@@ -145,6 +185,7 @@ def read_with_importer(name: str, root: Path) -> Iterable[Said]:
             platform=record.platform,
             platform_id=record.platform_id,
             state=record.state,
+            announced_on=record.announced_on,
             deprecated_on=record.deprecated_on,
             shutdown_on=record.shutdown_on,
             replacement=replacement.model if replacement else None,
@@ -206,14 +247,18 @@ def audit(source: str, records: Iterable[Said], catalog: Catalog) -> Tally:
         conflicts = catalog.conflicts_of(offering)
         here = f"{said.platform}:{said.platform_id}"
         for name, mine, kept in (
+            ("announced_on", said.announced_on, lifecycle.announced_on),
             ("deprecated_on", said.deprecated_on, lifecycle.deprecated_on),
             ("shutdown_on", said.shutdown_on, lifecycle.shutdown_on),
         ):
             verdict = _compare_date(mine, kept)
             if verdict == "silent":
                 continue
-            if verdict is not None:
-                tally.add("agree" if verdict == "agree" else "justified", f"{here} {name}")
+            if verdict == "agree":
+                tally.add("agree", f"{here} {name}")
+            elif verdict is not None:
+                why = conflicts[name].reason if name in conflicts else "documented refinement"
+                tally.add("justified", f"{here} {name}: {mine} -> {kept} ({why})")
             elif _explained(conflicts.get(name), source, str(mine)):
                 reason = conflicts[name].reason
                 tally.add("justified", f"{here} {name}: {mine} -> {kept or 'none'} ({reason})")
@@ -223,7 +268,7 @@ def audit(source: str, records: Iterable[Said], catalog: Catalog) -> Tally:
             kept_state = lifecycle.state
             if kept_state == said.state:
                 tally.add("agree", f"{here} state")
-            elif {kept_state, said.state} == {"deprecated", "retired"}:
+            elif (said.state, kept_state) == ("deprecated", "retired"):
                 tally.add("justified", f"{here} state: {said.state} -> {kept_state} (read later)")
             elif _explained(conflicts.get("state"), source, said.state):
                 reason = conflicts["state"].reason
@@ -267,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     tallies = {}
     for source, records in sources.items():
         tally = tallies[source] = audit(source, records, catalog)
+        if source == "modeldeprecations.dev":
+            aliases = alias_defects(args.data / "modeldeprecations.dev", catalog)
+            tally.counts.update(aliases.counts)
+            for kind, lines in aliases.examples.items():
+                tally.examples[kind].extend(lines)
         total = sum(tally.counts.values())
         print(
             f"{source:<22} {total:>6} {tally.counts['agree']:>6} {tally.counts['justified']:>9} "

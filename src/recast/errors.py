@@ -58,6 +58,10 @@ class SourceError(CatalogError):
     """A lifecycle source file is missing, corrupt or partial."""
 
 
+class CatalogVersionError(SourceError):
+    """A compiled catalog file has another layout version than this recast reads."""
+
+
 class ProviderError(RecastError):
     """A call to a model provider failed."""
 

@@ -183,7 +183,9 @@ def test_a_later_exact_date_refines_a_floor_and_names_its_source() -> None:
     )
     fact = lookup("m-1", catalog=cat).lifecycle.fact("shutdown_on")
     assert fact.value == LifecycleDate(date(2026, 11, 30)) and fact.importer == "litellm"
-    assert cat.conflicts == []
+    # Not a disagreement, but the higher source calls it active: the refinement is on record.
+    (note,) = cat.conflicts
+    assert note.chosen == "2026-11-30" and "is within modeldeprecations.dev's" in note.reason
 
 
 def test_a_passed_floor_means_any_day_not_deprecated(catalog: Catalog) -> None:
@@ -314,6 +316,22 @@ def test_chains_that_stop(offerings: list[Offering], reason: str) -> None:
     assert advice.target is None and advice.reason == reason
 
 
+def test_a_chain_that_loops_back_never_recommends_the_offering_itself() -> None:
+    a = Offering(
+        "a",
+        "openai",
+        "a",
+        Lifecycle(
+            state="deprecated",
+            shutdown_on=LifecycleDate(date(2027, 1, 1)),
+            replacements=(Replacement("b", recommended=True),),
+        ),
+    )
+    b = _retired("b", Replacement("a", recommended=True))
+    advice = advise(a, date(2026, 6, 1), catalog=_chain_catalog(a, b))
+    assert advice.target is None and advice.reason == "the chain comes back to a"
+
+
 def test_a_deprecated_end_is_kept_when_nothing_later_is_named() -> None:
     a = _retired("a", Replacement("b", recommended=True))
     b = Offering(
@@ -390,7 +408,7 @@ def test_no_advice_is_retired_on_random_catalogs(drawn: tuple[Catalog, date]) ->
         for candidate in (advice, *advice.options):
             if candidate.target is not None:
                 assert candidate.target.lifecycle.state_on(day) != "retired"
-                assert candidate.target is not source or len(candidate.chain) > 0
+                assert candidate.target.model != source.model  # never itself
 
 
 # --------------------------------------------------------------------------- build and sync
@@ -445,16 +463,18 @@ def test_sync_of_the_bundled_sources_keeps_every_fact_and_its_source(
     if not DEFAULT_ROOT.exists():
         pytest.skip("../shared/data/lifecycle is not beside the project")
     cache = tmp_path / "catalog.json"
-    sync(str(DEFAULT_ROOT / "litellm"), cache_path=cache)
-    synced = read_catalog_file(cache)
     before = {o.key: o for o in catalog.offerings}
-    after = {o.key: o for o in synced.offerings}
-    assert before == after  # same facts, same per-fact sources, same aliases
 
-    def lifecycle_conflicts(cat: Catalog) -> list[str]:
-        return sorted(json.dumps(c.to_dict()) for c in cat.conflicts if c.is_lifecycle)
+    def conflicts(cat: Catalog) -> list[str]:
+        return sorted(json.dumps(c.to_dict()) for c in cat.conflicts)
 
-    assert lifecycle_conflicts(synced) == lifecycle_conflicts(catalog)
+    # One source after another, each the same data the bundle was built from.
+    for name in ("litellm", "modeldeprecations.dev", "deprecations-rss", "models.dev"):
+        sync(str(DEFAULT_ROOT / name), cache_path=cache)
+        synced = read_catalog_file(cache)
+        assert {o.key: o for o in synced.offerings} == before, name  # facts, sources, aliases
+        assert conflicts(synced) == conflicts(catalog), name  # prices' included
+        assert synced.models == catalog.models, name
 
 
 def test_advise_as_of_yesterday_and_tomorrow_differs_only_by_the_days(catalog: Catalog) -> None:
@@ -463,3 +483,84 @@ def test_advise_as_of_yesterday_and_tomorrow_differs_only_by_the_days(catalog: C
     assert early.chain[0].state == "deprecated"
     later = advise(o1, date(2026, 10, 22) + timedelta(days=2), catalog=catalog)
     assert later.chain[0].state == "retired"
+
+
+def test_a_user_cache_of_another_schema_falls_back_to_the_bundled_catalog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recast.catalog._catalog import read_user_cache_or_bundled
+
+    cache = tmp_path / "catalog.json"
+    cache.write_text(json.dumps({"schema_version": 1, "models": [], "offerings": []}))
+    catalog = read_user_cache_or_bundled(cache)
+    assert len(catalog) > 1000  # the bundled one
+    err = capsys.readouterr().err.strip()
+    assert "schema_version 1" in err and "recast models sync" in err and "\n" not in err
+
+
+def test_a_sync_moves_an_alias_a_newer_source_moved(tmp_path: Path) -> None:
+    """modeldeprecations.dev moves claude-opus-4-1 to a (made-up) newer snapshot: after a
+    sync of that data the alias follows the new snapshot, as a rebuild would."""
+    import shutil
+
+    from recast.catalog._catalog import read_catalog_file
+    from recast.catalog._sync import sync
+    from recast.catalog.sources._build import DEFAULT_ROOT
+
+    if not DEFAULT_ROOT.exists():
+        pytest.skip("../shared/data/lifecycle is not beside the project")
+    data = tmp_path / "modeldeprecations.dev"
+    shutil.copytree(DEFAULT_ROOT / "modeldeprecations.dev", data)
+    old = data / "models/anthropic/claude-opus-4-1-20250805.yaml"
+    old.write_text(old.read_text().replace("aliases: [claude-opus-4-1]\n", ""))
+    (data / "models/anthropic/claude-opus-4-1-20991231.yaml").write_text(
+        "provider: anthropic\nmodel: claude-opus-4-1-20991231\naliases: [claude-opus-4-1]\n"
+        "status: active\nsources:\n  - {url: 'https://example.test/x', accessed: 2026-12-01}\n"
+    )
+    cache = tmp_path / "catalog.json"
+    sync(str(data), cache_path=cache)
+    synced = read_catalog_file(cache)
+    alias = lookup("claude-opus-4-1", "anthropic", catalog=synced)
+    assert alias.alias_of == "claude-opus-4-1-20991231"
+    assert alias.lifecycle.state_on(TODAY) == "active"
+    old_model = synced.model("claude-opus-4-1-20250805")
+    assert old_model is not None and "claude-opus-4-1" not in old_model.aliases
+
+
+def test_a_calendar_impossible_date_names_file_and_line(tmp_path: Path) -> None:
+    from recast.catalog.sources.modeldeprecations import load
+    from recast.errors import SourceError
+
+    folder = tmp_path / "models" / "openai"
+    folder.mkdir(parents=True)
+    (folder / "m.yaml").write_text(
+        "provider: openai\nmodel: m\nstatus: deprecated\nshutdown_on: 2026-02-30\n"
+    )
+    with pytest.raises(SourceError) as err:
+        load(tmp_path)
+    assert "m.yaml' line 4: invalid date" in str(err.value)
+
+
+@pytest.mark.parametrize("field", ["aliases", "unset"])
+def test_overlay_list_fields_refuse_a_scalar(tmp_path: Path, field: str) -> None:
+    from recast.catalog.sources.overlay import load
+    from recast.errors import SourceError
+
+    (tmp_path / "x.yaml").write_text(
+        "offerings:\n  - model: gpt-4o\n    platform: openai\n"
+        f"    {field}: shutdown_on\n"
+        "    sources: [{url: 'https://x.test', accessed: 2026-12-08}]\n"
+    )
+    with pytest.raises(SourceError, match=f"'{field}' must be a list"):
+        load(tmp_path)
+
+
+def test_an_unset_replacement_is_not_kept_even_beside_a_date() -> None:
+    overlay = _record("overlay", state="deprecated", deprecated_on=LifecycleDate(date(2025, 1, 1)))
+    overlay.denies = ("replacements",)
+    cat = _compile(
+        overlay,
+        _record("litellm", replacements=(Replacement("m-2", recommended=True, source_url=PAGE),)),
+    )
+    assert lookup("m-1", catalog=cat).lifecycle.replacements == ()
+    assert [c.field for c in cat.conflicts] == ["replacement"]

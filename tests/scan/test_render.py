@@ -260,7 +260,7 @@ def test_unknown_format_is_a_config_error() -> None:
 
 def test_json_schema_fields_and_order() -> None:
     doc = result_dict(fixed_result())
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert doc["as_of"] == "2026-11-28"
     required = {
         "path", "line", "column", "end_column", "text", "provider", "platform", "model",

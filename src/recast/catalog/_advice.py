@@ -58,8 +58,17 @@ class Step:
 
     @property
     def settled(self) -> bool:
-        """Whether the chain stops here: alive and not itself going away."""
-        return self.offering is not None and self.state in SETTLED
+        """Whether the chain stops here: alive and not itself going away. ``unknown`` only
+        settles when no source describes the offering (not when it is going away and only
+        the onset is unknown on that day)."""
+        if self.offering is None or self.state not in SETTLED:
+            return False
+        return self.state != "unknown" or not self.offering.lifecycle.described
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(platform, model) of the link, to tell the chain's start from its ends."""
+        return (self.platform, self.offering.model if self.offering else self.model)
 
     @property
     def platform_id(self) -> str | None:
@@ -103,11 +112,14 @@ class Advice:
 
     @property
     def final(self) -> Step | None:
-        """The link to recommend: the first settled one, else the last one still alive."""
-        for step in self.chain:
+        """The link to recommend: the first settled one, else the last one still alive;
+        never the offering itself (a chain that loops back to it recommends nothing)."""
+        start = (self.offering.platform, self.offering.model)
+        links = [s for s in self.chain if s.offering is None or s.key != start]
+        for step in links:
             if step.settled:
                 return step
-        alive = [step for step in self.chain if step.alive]
+        alive = [step for step in links if step.alive]
         return alive[-1] if alive else None
 
     @property
@@ -184,9 +196,11 @@ def _offering_on(
         return None
 
     def rank(o: Offering) -> tuple[int, int, int, str]:
+        # The model's own row before an alias row: an alias may be a source's spelling
+        # rather than an API id (modeldeprecations.dev's "ministral-3-8b-2512").
         same_region = 0 if o.region == region else 1 if o.region is None else 2
         spelled = 0 if o.platform_id.lower() == model.lower() else 1
-        return (same_region, spelled, 1 if o.alias_of else 0, o.platform_id)
+        return (same_region, 1 if o.alias_of else 0, spelled, o.platform_id)
 
     return min(pool, key=rank)
 
@@ -196,11 +210,15 @@ def _called(catalog: Catalog, found: Offering | None, naming: Replacement) -> st
     model's own platform (where its aliases are API ids) and no offering row spells it."""
     if found is None or found.platform_id.lower() == naming.model.lower():
         return None
+    if any(
+        o.platform == found.platform and o.platform_id.lower() == naming.model.lower()
+        for o in catalog.offerings_of(found.model)
+    ):
+        return None  # a row spells it: an alias the catalog knows, not necessarily an API id
     model = catalog.model(found.model)
     if model is None or naming.model.lower() not in {a.lower() for a in model.aliases}:
         return None
-    home = home_platform(model.provider) or ("gemini-api" if model.provider == "google" else "")
-    return naming.model if found.platform == home else None
+    return naming.model if found.platform == home_platform(model.provider) else None
 
 
 def _choice(offering: Offering) -> tuple[Replacement | None, tuple[Replacement, ...]]:

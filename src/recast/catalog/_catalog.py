@@ -14,7 +14,7 @@ from typing import Any
 
 from recast._home import recast_home
 from recast.catalog._model import Conflict, Model, Offering, Prices
-from recast.errors import SourceError
+from recast.errors import CatalogVersionError, SourceError
 
 #: Version of the compiled catalog's JSON layout. Bump when a field is renamed or removed.
 CATALOG_SCHEMA_VERSION = 2
@@ -252,7 +252,7 @@ class Catalog:
         """
         version = data.get("schema_version")
         if version != CATALOG_SCHEMA_VERSION:
-            raise SourceError(
+            raise CatalogVersionError(
                 f"Catalog file has schema_version {version!r}, expected {CATALOG_SCHEMA_VERSION}. "
                 "Run `recast models sync` to rebuild it."
             )
@@ -295,6 +295,8 @@ def read_catalog_file(path: Path) -> Catalog:
         catalog = Catalog.from_dict(data)
     except FileNotFoundError as exc:
         raise SourceError(f"Catalog file {str(path)!r} does not exist.") from exc
+    except CatalogVersionError as exc:
+        raise CatalogVersionError(f"{str(path)!r}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise SourceError(
             f"Catalog file {str(path)!r} is corrupt (line {exc.lineno}: {exc.msg}). "
@@ -324,12 +326,26 @@ def write_catalog_file(catalog: Catalog, path: Path) -> None:
             tmp.unlink()
 
 
+def read_user_cache_or_bundled(cache: Path) -> Catalog:
+    """The user cache if there is one this recast can read, else the bundled catalog.
+
+    A cache written by another version of recast (another ``schema_version``) is set aside
+    with a one-line warning on stderr rather than locking every command, ``sync``
+    included, out: the next ``recast models sync`` replaces it.
+    """
+    if cache.exists():
+        try:
+            return read_catalog_file(cache)
+        except CatalogVersionError as exc:
+            import sys
+
+            print(f"recast: {exc} Using the bundled catalog until then.", file=sys.stderr)
+    return read_catalog_file(bundled_path())
+
+
 @lru_cache(maxsize=1)
 def _load_default() -> Catalog:
-    cache = user_cache_path()
-    if cache.exists():
-        return read_catalog_file(cache)
-    return read_catalog_file(bundled_path())
+    return read_user_cache_or_bundled(user_cache_path())
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

@@ -52,7 +52,7 @@ from datetime import date
 from typing import Any
 
 from recast.catalog._catalog import Catalog
-from recast.catalog._facts import merge_lifecycle
+from recast.catalog._facts import merge_lifecycle, precedence_reason
 from recast.catalog._model import (
     Capabilities,
     Claim,
@@ -79,10 +79,11 @@ PRECEDENCE: dict[str, tuple[str, ...]] = {
     "prices": ("overlay", "litellm", "catalog", "models.dev"),
     "limits": ("overlay", "litellm", "catalog", "models.dev"),
     "capabilities": ("overlay", "models.dev", "catalog", "litellm"),
+    # "catalog" (the catalog a sync starts from) keeps names the overlay or a source set.
     "identity": (
         "overlay",
-        "modeldeprecations.dev",
         "catalog",
+        "modeldeprecations.dev",
         "models.dev",
         "litellm",
         "deprecations.info",
@@ -103,9 +104,7 @@ def _rank(group: str, importer: str) -> int:
 
 
 def _reason(group: str, importer: str, values: Iterable[tuple[str, object]] = ()) -> str:
-    others = sorted({imp for imp, _ in values if imp != importer})
-    beaten = f" over {', '.join(others)}" if others else ""
-    return f"{importer} has precedence{beaten} for {group}"
+    return precedence_reason(importer, (imp for imp, _ in values), group)
 
 
 def _accessed(record: OfferingRecord, url: str) -> date | None:
@@ -153,8 +152,10 @@ def alias_targets(results: Sequence[ImportResult]) -> dict[str, str]:
     """Alias id -> the model it names, from every source's ``Model.aliases``.
 
     An id that a top source describes in a record of its own (modeldeprecations.dev's
-    ``gpt-4o``, an overlay row) keeps its own lifecycle and is not an alias; nor is an id
-    two models both claim (the first by identity precedence wins) or a model's own id.
+    ``gpt-4o``) keeps its own lifecycle and is not an alias, unless the overlay, which is
+    curated from the provider's page, says it is (modeldeprecations.dev's slug
+    ``ministral-3-8b-2512`` is Mistral's API id ``ministral-8b-2512``). Nor is an id two
+    models both claim (the first by identity precedence wins) or a model's own id.
     """
     own = {
         r.model
@@ -163,12 +164,15 @@ def alias_targets(results: Sequence[ImportResult]) -> dict[str, str]:
         if r.importer in _OWN_LIFECYCLE and r.model
     }
     named: dict[str, str] = {}
-    ranked = sorted(results, key=lambda r: _rank("identity", r.source))
+    # Where an alias points is a lifecycle fact (it moves): lifecycle precedence, live
+    # provider data first; the catalog a sync starts from (unranked) comes last.
+    ranked = sorted(results, key=lambda r: _rank("lifecycle", r.source))
     for result in ranked:
+        curated = result.source == "overlay"
         for model in result.models:
             for alias in model.aliases:
                 alias = alias.lower()
-                if alias != model.id and alias not in own:
+                if alias != model.id and (alias not in own or curated):
                     named.setdefault(alias, model.id)
     return {a: t for a, t in named.items() if a not in named.values()}
 
@@ -191,10 +195,6 @@ def _fold_aliases(
                     home[slot] = key
     followed: dict[OfferingKey, OfferingKey] = {}
     for key, records in groups.items():
-        follows = next((r.follows for r in records if r.follows), None)
-        if follows is not None and (key[0], follows.lower(), key[2]) in groups:
-            followed[key] = (key[0], follows.lower(), key[2])
-            continue
         # Only a record that spells the alias itself names the alias: Vertex's
         # "mistral-medium-3@001" is Mistral Medium 3, whatever Mistral's API alias
         # "mistral-medium-3" points to today.
@@ -434,9 +434,12 @@ def compile_catalog(results: Iterable[ImportResult], *, built_at: str = "") -> C
         provider = found[0][1].provider
         home = home_platform(provider) or (found[0][1].provider if provider else "")
         model = _merge_models(model_id, found, (home, model_id), conflicts)
-        extra = sorted(a for a, t in targets.items() if t == model_id and a not in model.aliases)
-        if extra:
-            model = replace(model, aliases=(*model.aliases, *extra))
+        # An alias names one model: the one the alias rule gave it (a stale copy of an
+        # alias that moved, read back from the catalog by a sync, is dropped).
+        kept = tuple(a for a in model.aliases if targets.get(a, model_id) == model_id)
+        extra = sorted(a for a, t in targets.items() if t == model_id and a not in kept)
+        if extra or kept != model.aliases:
+            model = replace(model, aliases=(*kept, *extra))
         models.append(model)
 
     # Offering prices equal to the model's are redundant: drop them to keep the file small.

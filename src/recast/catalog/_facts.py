@@ -57,10 +57,11 @@ def _refines(vague: LifecycleDate, exact: LifecycleDate) -> bool:
     return False
 
 
-def _reason(winner: str, others: Iterable[str], why: str = "") -> str:
+def precedence_reason(winner: str, others: Iterable[str], group: str = "lifecycle") -> str:
+    """Why a value was kept: ``"overlay has precedence over litellm for lifecycle"``."""
     beaten = sorted({o for o in others if o != winner})
     over = f" over {', '.join(beaten)}" if beaten else ""
-    return why or f"{winner} has precedence{over} for lifecycle"
+    return f"{winner} has precedence{over} for {group}"
 
 
 @dataclass
@@ -89,30 +90,31 @@ class _Merge:
     def top_state(self) -> Claim | None:
         return next((c for c in self.claims if c.state is not None), None)
 
-    def denier(self, claim: Claim, name: str) -> Claim | None:
+    def denier(self, claim: Claim, name: str, active_rule: bool = True) -> Claim | None:
         """The higher-ranked claim that explicitly contradicts ``claim``'s value for ``name``:
-        one that says the provider gives no such fact (``denies``), or that says the
-        offering is active/legacy and gives no value for it."""
+        one that says the provider gives no such fact (``denies``), or (``active_rule``)
+        one that says the offering is active/legacy and gives no value for it."""
         rank = self.claims.index(claim)
         for other in self.claims[:rank]:
             if name in other.denies:
                 return other
         top = self.top_state
-        if top is None or top.state not in ("active", "legacy") or top.says(name):
+        if not active_rule or top is None or top.state not in ("active", "legacy"):
+            return None
+        if top.says(name):
             return None
         return top if self.claims.index(top) < rank else None
 
-    def overrules(self, claim: Claim, name: str) -> bool:
+    def overrules(self, claim: Claim, name: str, active_rule: bool = True) -> bool:
         """Whether a higher-ranked claim explicitly contradicts ``claim`` on ``name``."""
-        return self.denier(claim, name) is not None
+        return self.denier(claim, name, active_rule) is not None
 
-    def overruled(self, said: Sequence[Claim], name: str) -> None:
+    def overruled(self, said: Sequence[Claim], name: str, active_rule: bool = True) -> None:
         """Record the conflict for the values of ``said`` that a higher claim overrules."""
-        dropped = [c for c in said if self.overrules(c, name)]
-        if not dropped:
+        dropped = [c for c in said if self.overrules(c, name, active_rule)]
+        denier = self.denier(dropped[0], name, active_rule) if dropped else None
+        if denier is None:
             return
-        denier = self.denier(dropped[0], name)
-        assert denier is not None
         kept = [c for c in said if c not in dropped]
         what = "no replacement" if name == "replacements" else f"no {_LABEL[name]}"
         if name in denier.denies:
@@ -140,6 +142,7 @@ class _Merge:
         claim, chosen = live[0]
         for other, value in live[1:]:
             if chosen.precision != "exact" and _refines(chosen, value):
+                self._refined(name, claim, chosen, other, value)
                 claim, chosen = other, value
                 break
         if any(not consistent(chosen, v) for _, v in live):
@@ -147,10 +150,27 @@ class _Merge:
                 name,
                 [(c.importer, str(v)) for c, v in live],
                 str(chosen),
-                _reason(live[0][0].importer, (c.importer for c, _ in live)),
+                precedence_reason(live[0][0].importer, (c.importer for c, _ in live)),
             )
         self.origins[name] = claim.importer
         return chosen
+
+    def _refined(
+        self, name: str, vague: Claim, floor: LifecycleDate, exact: Claim, day: LifecycleDate
+    ) -> None:
+        """A lower source's exact date made a higher one's vaguer date precise. Not a
+        disagreement, but when the higher source also calls the offering active, the kept
+        date is the lower source's word alone, and the reader should see that."""
+        top = self.top_state
+        if top is not vague or top.state not in ("active", "legacy"):
+            return
+        self.conflict(
+            name,
+            [(vague.importer, str(floor)), (exact.importer, str(day))],
+            str(day),
+            f"{exact.importer}'s exact date is within {vague.importer}'s {floor} and is kept; "
+            f"{vague.importer} itself says {top.state} with no exact date",
+        )
 
     def state(self, dated: bool) -> State:
         top = self.top_state
@@ -164,19 +184,21 @@ class _Merge:
         # "deprecated" vs "retired" is one source read later than another; not worth a row.
         if len(distinct) > 1 and distinct != {"deprecated", "retired"}:
             self.conflict(
-                "state", stated, str(top.state), _reason(top.importer, (i for i, _ in stated))
+                "state",
+                stated,
+                str(top.state),
+                precedence_reason(top.importer, (i for i, _ in stated)),
             )
         self.origins["state"] = top.importer
-        assert top.state is not None
-        return top.state
+        return top.state or "unknown"
 
     def replacements(self, dated: bool) -> tuple[Replacement, ...]:
         """The replacement list of the top source naming any; ``dated``: a shutdown or
         deprecation date was kept, so no "active" claim can overrule a successor."""
         said = [c for c in self.claims if c.replacements]
-        named = [c for c in said if dated or not self.overrules(c, "replacements")]
-        if not dated:
-            self.overruled(said, "replacements")
+        active_rule = not dated
+        named = [c for c in said if not self.overrules(c, "replacements", active_rule)]
+        self.overruled(said, "replacements", active_rule)
         if not named:
             return ()
         # The top source's list wins; a note another source gives for the same model is kept.
@@ -198,7 +220,7 @@ class _Merge:
                 "replacement",
                 recommended.items(),
                 _model_of(recommended_of(chosen)),
-                _reason(named[0].importer, recommended),
+                precedence_reason(named[0].importer, recommended),
             )
         return chosen
 

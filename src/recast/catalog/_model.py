@@ -364,6 +364,14 @@ class Lifecycle:
         ]
         return min(days) if days else None
 
+    @property
+    def described(self) -> bool:
+        """Whether any lifecycle source says anything about the offering (a state, a date,
+        a replacement): ``unknown`` on a day then means "not known *that day*"."""
+        if self.claims:
+            return any(not claim.is_empty for claim in self.claims)
+        return self.state != "unknown" or self.shutdown_on is not None
+
     def floor_passed(self, as_of: date) -> bool:
         """Whether a "not before" shutdown floor has passed: it may shut down any day."""
         shutdown = self.shutdown_on
@@ -380,9 +388,14 @@ class Lifecycle:
         * An ``exact`` or ``month`` shutdown date that has passed means ``retired``.
         * A passed ``not_before`` floor changes nothing: the offering *may* shut down any
           day (:meth:`floor_passed`), it is not deprecated because of it.
-        * ``deprecated`` holds from the sourced announcement date. Without one, a going-away
-          offering is ``deprecated`` from the day a source is known to have said so
-          (:attr:`known_since`) and ``unknown`` before that, never back to its release.
+        * ``deprecated`` holds from the sourced deprecation (or announcement) date, and the
+          offering is ``active`` before it. Without one, *since when* is unknown
+          (:attr:`deprecated_since` is ``None``): the offering is ``deprecated`` from the
+          first day a source is known to have read it so (:attr:`known_since`) and
+          ``unknown`` before that, never "deprecated since its release". When no source
+          says when it read it, ``deprecated`` (and the notes say since when is unknown).
+        * ``unknown`` otherwise means that no lifecycle source describes the offering
+          (:attr:`described` tells the two apart).
         """
         shutdown = self.shutdown_on
         dated = shutdown is not None and shutdown.precision != "not_before"
@@ -399,7 +412,7 @@ class Lifecycle:
             return "legacy" if self.state == "legacy" else "active"
         known = self.known_since
         if known is not None and as_of < known:
-            return "unknown"  # going away, but nobody says since when
+            return "unknown"  # going away, but no source says it was already on that day
         return "deprecated"
 
     def days_left(self, as_of: date) -> int | None:
@@ -432,8 +445,10 @@ class Lifecycle:
             raise ValueError(f"{name!r} is not a lifecycle fact; use one of {LIFECYCLE_FACTS}")
         value = getattr(self, name)
         importer = self.origin(name)
-        kept = next((c for c in self.claims if c.importer == importer and c.says(name)), None)
-        if not self.claims and value not in (None, ()):  # built by hand, without claims
+        theirs = [c for c in self.claims if c.importer == importer and c.says(name)]
+        # The claim whose value was kept (an importer may speak twice: as alias and snapshot).
+        kept = next((c for c in theirs if c.value(name) == value), theirs[0] if theirs else None)
+        if not self.claims and value not in (None, (), "unknown"):  # built by hand
             importer = self.sources[0].importer if self.sources else ""
             source = self.sources[0] if self.sources else None
             return Fact(name, value, importer or "unsourced", source)

@@ -120,17 +120,21 @@ class OfferingStatus:
         """What the state alone does not say: passed floors, unknown onsets, no sources."""
         lifecycle = self.offering.lifecycle
         out: list[str] = []
-        if self.state == "unknown" and all(claim.is_empty for claim in lifecycle.claims):
+        if self.state == "unknown" and not lifecycle.described:
             out.append(f"no lifecycle source describes it on {self.offering.platform}")
+        elif self.state == "unknown" and lifecycle.shutdown_on is not None:
+            out.append("going away, but no source says it was already deprecated on this day")
         elif self.state == "unknown":
-            out.append("going away, but no source says since when on this day")
+            out.append(f"no source gives its state on {self.offering.platform}")
         if lifecycle.floor_passed(self.as_of) and lifecycle.shutdown_on is not None:
             out.append(
                 f"may shut down any day: the 'not before {lifecycle.shutdown_on.on}' floor "
                 "has passed and no date is announced"
             )
         if self.state == "deprecated" and lifecycle.deprecated_since is None:
-            out.append("deprecated since: unknown (no source gives an announcement date)")
+            known = lifecycle.known_since
+            seen = f"; first read so on {known.isoformat()}" if known else ""
+            out.append(f"deprecated since: unknown (no source gives an announcement date{seen})")
         if self.offering.alias_of:
             out.append(f"alias of {self.offering.alias_of}: follows its lifecycle")
         return out
@@ -374,9 +378,10 @@ def search(text: str, *, limit: int = 20, catalog: Catalog | None = None) -> lis
 class Coverage:
     """How much of the catalog its sources describe (``recast models sources``).
 
-    ``unknown`` counts offerings that no lifecycle source describes (state ``unknown``);
-    ``facts`` counts the lifecycle facts that are set, and ``sourced_facts`` those that name
-    the source they came from (every one, in a compiled catalog).
+    ``unknown`` counts offerings whose state no lifecycle source gives (state ``unknown``);
+    ``facts`` counts the lifecycle facts that are set (a state derived from dates included),
+    ``sourced_facts`` those that name the page they came from, and ``dated_facts`` those
+    whose page also has the day it was read (LiteLLM's file is undated).
     """
 
     offerings: int
@@ -385,6 +390,7 @@ class Coverage:
     aliases: int
     facts: int
     sourced_facts: int
+    dated_facts: int
     conflicts: int
     lifecycle_conflicts: int
     by_platform: dict[str, tuple[int, int]]  # platform -> (offerings, unknown)
@@ -398,6 +404,7 @@ class Coverage:
             "aliases": self.aliases,
             "facts": self.facts,
             "sourced_facts": self.sourced_facts,
+            "dated_facts": self.dated_facts,
             "conflicts": self.conflicts,
             "lifecycle_conflicts": self.lifecycle_conflicts,
             "by_platform": {
@@ -410,12 +417,10 @@ def coverage(catalog: Catalog | None = None) -> Coverage:
     """Count what the catalog's lifecycle sources cover (see :class:`Coverage`)."""
     cat = _catalog(catalog)
     by_platform: dict[str, list[int]] = {}
-    with_lifecycle = facts = sourced = aliases = 0
+    with_lifecycle = facts = sourced = dated = aliases = 0
     for offering in cat.offerings:
         lifecycle = offering.lifecycle
-        described = any(not claim.is_empty for claim in lifecycle.claims) or (
-            not lifecycle.claims and lifecycle.state != "unknown"
-        )
+        described = lifecycle.state != "unknown"  # the recorded state, as the build counts
         counts = by_platform.setdefault(offering.platform, [0, 0])
         counts[0] += 1
         if described:
@@ -428,7 +433,8 @@ def coverage(catalog: Catalog | None = None) -> Coverage:
             if fact.value in (None, (), "unknown"):
                 continue
             facts += 1
-            sourced += fact.importer == "derived" or fact.source is not None
+            sourced += fact.source is not None
+            dated += fact.source is not None and fact.source.accessed_on is not None
     return Coverage(
         offerings=len(cat),
         with_lifecycle=with_lifecycle,
@@ -436,6 +442,7 @@ def coverage(catalog: Catalog | None = None) -> Coverage:
         aliases=aliases,
         facts=facts,
         sourced_facts=sourced,
+        dated_facts=dated,
         conflicts=len(cat.conflicts),
         lifecycle_conflicts=sum(1 for c in cat.conflicts if c.is_lifecycle),
         by_platform={p: (n, u) for p, (n, u) in by_platform.items()},

@@ -571,6 +571,15 @@ def lookup(
         chosen = next(o for o in offerings if o.platform == wanted)
     elif home:
         chosen = home[0]
+    # On the chosen platform, the row the text spells (an alias row and its target share
+    # a lifecycle, but the id shown should be the one asked for).
+    spelled = [
+        o
+        for o in offerings
+        if o.platform == chosen.platform and o.platform_id.lower() == parsed.normalized
+    ]
+    if spelled and spelled[0].region == chosen.region:
+        chosen = spelled[0]
     if parsed.region:
         for offering in offerings:
             same = (offering.platform, offering.platform_id) == (

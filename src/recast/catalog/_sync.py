@@ -24,7 +24,7 @@ import os
 import re
 import tarfile
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,14 +32,14 @@ from urllib.parse import urlparse
 
 from recast.catalog._catalog import (
     Catalog,
-    bundled_path,
-    read_catalog_file,
+    read_user_cache_or_bundled,
     reset_catalog_cache,
     user_cache_path,
     write_catalog_file,
 )
 from recast.catalog._model import (
     Capabilities,
+    Conflict,
     LifecycleDate,
     Model,
     Replacement,
@@ -145,9 +145,7 @@ def _now() -> str:
 
 
 def _current_catalog(cache: Path) -> Catalog:
-    if cache.exists():
-        return read_catalog_file(cache)
-    return read_catalog_file(bundled_path())
+    return read_user_cache_or_bundled(cache)
 
 
 # --------------------------------------------------------------------------- network
@@ -393,31 +391,36 @@ def _catalog_as_results(
     for offering in catalog.offerings:
         provider = catalog.provider_of(offering.model) or ""
         common: dict[str, Any] = {
-            "model": offering.model,
             "provider": provider,
             "region": offering.region,
             "platform": offering.platform,
         }
+        # An alias row is read back as a record of the alias id itself, so the build's alias
+        # rule decides again where it points: a newer source may have moved it.
+        model = offering.platform_id.lower() if offering.alias_of else offering.model
         add(
             "catalog",
             OfferingRecord(
                 **common,
+                model=model,
                 platform_id=offering.platform_id,
                 importer="catalog",
                 prices=catalog.prices_for(offering),
-                follows=offering.alias_of,
             ),
         )
         if offering.alias_of:
             continue  # its claims are its target's, read there
         for claim in offering.lifecycle.claims:
             platform_id = claim.via or offering.platform_id
+            if claim.importer == "overlay":
+                continue  # the overlay is read afresh from the package (see merge_into)
             if claim.importer == replaced and (offering.platform, platform_id.lower()) in touched:
                 continue
             add(
                 claim.importer,
                 OfferingRecord(
                     **common,
+                    model=claim.via.lower() if claim.via else offering.model,
                     platform_id=platform_id,
                     importer=claim.importer,
                     state=claim.state,
@@ -426,13 +429,33 @@ def _catalog_as_results(
                     shutdown_on=claim.shutdown_on,
                     replacements=claim.replacements,
                     sources=claim.sources,
-                    follows=offering.platform_id if claim.via else None,
                     denies=claim.denies,
                 ),
             )
     models = ImportResult(source="catalog", path="catalog")
     models.models = list(catalog.models.values())
     return [*results.values(), models]
+
+
+def _built_with_overlay(catalog: Catalog) -> bool:
+    return any(p.get("source") == "overlay" for p in catalog.provenance)
+
+
+def _against_sources(
+    conflict: Conflict, old: dict[tuple[str, str, str], Conflict]
+) -> Conflict | None:
+    """A price or limit conflict as sources see it: the ``catalog`` stands in for the value
+    an earlier source set, so where it is one side, the earlier record (naming that source)
+    stands; else the synced source's disagreement with the others."""
+    key = (conflict.platform, conflict.platform_id.lower(), conflict.field)
+    if not any(imp == "catalog" for imp, _ in conflict.values):
+        return conflict
+    if key in old:
+        return old[key]
+    values = tuple((imp, v) for imp, v in conflict.values if imp != "catalog")
+    if len({v for _, v in values}) < 2:
+        return None
+    return replace(conflict, values=values)
 
 
 def merge_into(catalog: Catalog, result: ImportResult, provenance: dict[str, Any]) -> Catalog:
@@ -444,15 +467,21 @@ def merge_into(catalog: Catalog, result: ImportResult, provenance: dict[str, Any
     the winning price, not every source's).
     """
     from recast.catalog._compile import compile_catalog
+    from recast.catalog.sources._registry import module
 
     touched = {(r.platform, r.platform_id.lower()) for r in result.offerings}
+    # The overlay is part of the package: it is read again rather than rebuilt from the
+    # catalog, so its model-level facts (aliases) stand and an upgraded recast's overlay
+    # reaches a synced cache.
+    overlay = [module("overlay").load(None)] if _built_with_overlay(catalog) else []
     merged = compile_catalog(
-        [*_catalog_as_results(catalog, result.source, touched), result],
+        [*_catalog_as_results(catalog, result.source, touched), *overlay, result],
         built_at=catalog.built_at,
     )
     lifecycle = [c for c in merged.conflicts if c.is_lifecycle]
-    new_other = [
-        c
+    old = {(c.platform, c.platform_id.lower(), c.field): c for c in catalog.conflicts}
+    seen = [
+        _against_sources(c, old)
         for c in merged.conflicts
         if not c.is_lifecycle
         and (
@@ -460,6 +489,7 @@ def merge_into(catalog: Catalog, result: ImportResult, provenance: dict[str, Any
             or any(imp == result.source for imp, _ in c.values)
         )
     ]
+    new_other = [c for c in seen if c is not None]
     fresh = {(c.platform, c.platform_id.lower(), c.field) for c in new_other}
     kept_other = [
         c

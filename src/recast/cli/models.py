@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import typer
 
 from recast.cli._common import emit_json, fail, handle_errors, parse_date, parse_days
+from recast.cli.models_show import STATE_STYLE
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,14 +55,6 @@ _PLATFORM = typer.Option(
     None, "--platform", "-p", help="Only this platform (openai, bedrock, vertex, ...)."
 )
 
-_STATE_STYLE = {
-    "active": "green",
-    "legacy": "cyan",
-    "deprecated": "yellow",
-    "retired": "red",
-    "unknown": "magenta",
-}
-
 
 def _console() -> "Console":
     from rich.console import Console
@@ -90,7 +83,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _state(state: str) -> str:
-    return f"[{_STATE_STYLE.get(state, 'white')}]{state}[/]"
+    return f"[{STATE_STYLE.get(state, 'white')}]{state}[/]"
 
 
 def _date_text(value: "LifecycleDate | None") -> str:
@@ -159,7 +152,8 @@ def list_command(
     status: str | None = typer.Option(
         None,
         "--status",
-        help="Only offerings in this state on --as-of: active, legacy, deprecated or retired.",
+        help="Only offerings in this state on --as-of: active, legacy, deprecated, retired or "
+        "unknown (no lifecycle source).",
     ),
     shutdown_before: str | None = typer.Option(
         None, "--shutdown-before", metavar="DATE", help="Only offerings shutting down before DATE."

@@ -167,11 +167,17 @@ def offering_lines(row: OfferingStatus, day: date) -> list[str]:
         _dated("shutdown", lifecycle.shutdown_on, always=True),
     ]
     if row.days_left is not None:
-        dates.append(
-            f"{row.days_left} days left"
-            if row.days_left >= 0
-            else f"shut down {-row.days_left} days ago"
+        floor = (
+            lifecycle.shutdown_on is not None and lifecycle.shutdown_on.precision == "not_before"
         )
+        if row.days_left >= 0:
+            dates.append(f"{'at least ' if floor else ''}{row.days_left} days left")
+        else:
+            dates.append(
+                f"floor passed {-row.days_left} days ago"
+                if floor
+                else f"shut down {-row.days_left} days ago"
+            )
     present = [d for d in dates if d]
     if present:
         lines.append("    " + ", ".join(present))

@@ -187,7 +187,9 @@ def sources_command(
         f"lifecycle: {counts.with_lifecycle} offerings described by a lifecycle source, "
         f"{counts.unknown} by none (state unknown; most on "
         + ", ".join(f"{p} {u}/{n}" for p, (n, u) in worst)
-        + f"); {counts.sourced_facts} of {counts.facts} lifecycle facts name their source; "
+        + f"); of {counts.facts} lifecycle facts, {counts.sourced_facts} name their source page "
+        f"({counts.dated_facts} with the day it was read; the rest are states derived from "
+        "sourced dates); "
         f"{counts.lifecycle_conflicts} lifecycle conflicts (`--conflicts`)"
     )
 

@@ -1064,9 +1064,7 @@ class Gateway:
             "created": 0,
             "owned_by": "recast",
             "lifecycle": {
-                "state": "retired"
-                if life.retired(today)
-                else ("deprecated" if life.dated else "active"),
+                "state": life.state_on(today),
                 "deprecated_on": life.deprecated_on.isoformat() if life.deprecated_on else None,
                 "shutdown_on": life.shutdown_on.isoformat() if life.shutdown_on else None,
                 "days_left": life.days_left(today),

@@ -28,6 +28,9 @@ class ModelLifecycle:
     replacement: str | None = None
     source: str | None = None
     retired_state: bool = False  # the catalog records the model as retired
+    #: The catalog's state on the day the lifecycle was read (``None``: no catalog entry);
+    #: ``unknown`` when no lifecycle source describes the model.
+    catalog_state: str | None = None
 
     @property
     def dated(self) -> bool:
@@ -38,6 +41,14 @@ class ModelLifecycle:
         if self.shutdown_on is not None:
             return today >= self.shutdown_on
         return self.retired_state
+
+    def state_on(self, today: date) -> str:
+        """The state shown for the model on ``today`` (``/v1/models``, the dashboard)."""
+        if self.retired(today):
+            return "retired"
+        if self.dated:
+            return "deprecated"
+        return self.catalog_state or "active"
 
     def days_left(self, today: date) -> int | None:
         return (self.shutdown_on - today).days if self.shutdown_on else None
@@ -99,6 +110,8 @@ def _from_catalog(
     today = today or date.today()
     deprecated = life.deprecated_since
     final = advise(offering, today).final
+    if final is not None and (final.state == "unknown" or final.platform != offering.platform):
+        final = None  # never redirect to a model nobody vouches for, nor off this platform
     source = next((s.url for s in life.sources if s.url), None)
     named = final.named_by if final is not None else None
     if named is not None and named.source_url and not source:
@@ -112,6 +125,7 @@ def _from_catalog(
         replacement=final.model if final is not None else None,
         source=source,
         retired_state=life.state_on(today) == "retired",
+        catalog_state=life.state_on(today),
     )
 
 
@@ -137,6 +151,7 @@ def lifecycle_of(model: str, config: GatewayConfig, today: date | None = None) -
             replacement=replacement,
             source=base.source,
             retired_state=base.retired_state,
+            catalog_state=base.catalog_state,
         )
     return ModelLifecycle(
         model=model,
@@ -147,4 +162,5 @@ def lifecycle_of(model: str, config: GatewayConfig, today: date | None = None) -
         or base.replacement,
         source=override.source or base.source,
         retired_state=base.retired_state,
+        catalog_state=base.catalog_state,
     )

@@ -67,15 +67,17 @@ class Router:
 
     def __init__(self, config: GatewayConfig, today: Callable[[], date] = date.today) -> None:
         self.config = config
-        #: The day lifecycles (and so live replacements) are read for, when first planned.
+        #: The day lifecycles (and so live replacements) are read for: the first request's,
+        #: and each new day's (plans are rebuilt when the day changes).
         self.today = today
+        self._day: date | None = None
         self._plans: dict[str, _Plan] = {}
         self._lifecycles: dict[str, ModelLifecycle] = {}
 
     def lifecycle(self, model: str) -> ModelLifecycle:
         found = self._lifecycles.get(model)
         if found is None:
-            found = lifecycle_of(model, self.config, self.today())
+            found = lifecycle_of(model, self.config, self._day or self.today())
             self._lifecycles[model] = found
         return found
 
@@ -138,6 +140,10 @@ class Router:
 
     def decide(self, requested: str, sticky: str | None, today: date) -> Decision:
         """Route one request; raise :class:`UnknownModel` when nothing serves it."""
+        if today != self._day:  # a new day: a replacement may have retired overnight
+            self._day = today
+            self._plans.clear()
+            self._lifecycles.clear()
         plan = self.plan(requested)
         route = plan.route
         reason = "alias" if plan.alias else "direct"

@@ -87,7 +87,7 @@ def dashboard_context(gateway: Gateway, shadows: list[dict[str, Any]]) -> dict[s
     models = []
     for model, count in sorted(stats.requested.items(), key=lambda kv: -kv[1]):
         life = gateway.state.router.lifecycle(model)
-        state = "retired" if life.retired(today) else ("deprecated" if life.dated else "active")
+        state = life.state_on(today)
         models.append(
             {
                 "model": model,

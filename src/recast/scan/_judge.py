@@ -32,6 +32,7 @@ from typing import Any
 from recast.catalog import (
     PLATFORMS,
     Catalog,
+    Model,
     Offering,
     advise,
     home_platform,
@@ -438,8 +439,22 @@ class Judge:
         model = self.catalog.models.get(offering.model)
         replacement = self._replacement(offering)
         fix_text = None
-        if replacement["replacement_platform_id"] and status not in ("active", "unverified"):
-            fix_text = rewrite_token(text, offering, replacement["replacement_platform_id"])
+        verified = replacement["replacement_state"] != "unknown"  # never write an unverified id
+        if (
+            replacement["replacement_platform_id"]
+            and verified
+            and status
+            not in (
+                "active",
+                "unverified",
+            )
+        ):
+            fix_text = rewrite_token(
+                text,
+                offering,
+                replacement["replacement_platform_id"],
+                model.aliases if model is not None and offering.platform == _home(model) else (),
+            )
         shutdown = lifecycle.shutdown_on
         return {
             "status": status,
@@ -509,11 +524,19 @@ _PROSE = frozenset({"docs", "data"})
 _MISSING: Any = object()
 
 
-def rewrite_token(text: str, offering: Offering, new_id: str) -> str | None:
+def _home(model: Model) -> str | None:
+    """The platform where a model's aliases are API ids (its maker's own)."""
+    return home_platform(model.provider)
+
+
+def rewrite_token(
+    text: str, offering: Offering, new_id: str, aliases: Iterable[str] = ()
+) -> str | None:
     """``text`` with the part that names ``offering`` swapped for ``new_id``; ``None`` if that
-    part cannot be found (the fix is then skipped rather than guessed)."""
+    part cannot be found (the fix is then skipped rather than guessed). ``aliases`` are the
+    model's other names, for a token written as one (``claude-3-opus-latest``)."""
     lowered = text.lower()
-    names = [offering.platform_id, offering.model]
+    names = [offering.platform_id, offering.model, *aliases]
     if offering.platform == "openrouter" and "/" in offering.platform_id:
         names.append(offering.platform_id.split("/", 1)[1])
     if offering.platform == "bedrock" and offering.platform_id.endswith(":0"):

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 #: Version of the ``--format json`` document. Bump when a key is renamed or removed.
-JSON_SCHEMA_VERSION = 1
+#: 2: ``replacement`` is the live replacement (the end of the chain that still works, was
+#: the named one); status ``unverified`` and ``local``; context ``data``.
+JSON_SCHEMA_VERSION = 2
 
 #: Every format :func:`render` knows.
 FORMATS: tuple[str, ...] = ("table", "text", "json", "sarif", "github", "markdown")

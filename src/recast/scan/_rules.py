@@ -56,11 +56,21 @@ def _when(finding: Finding) -> str:
 def _days(days: int | None) -> str:
     if days is None:
         return ""
+    if days < 0:  # only a passed "not before" floor: an exact passed date reads retired
+        return f"the floor passed {-days} days ago: it may shut down any day"
     if days == 0:
         return "today"
     if days == 1:
         return "1 day left"
     return f"{days} days left"
+
+
+def _left(finding: Finding) -> str:
+    """Days left, as many as the date allows: a floor promises *at least* that many."""
+    text = _days(finding.days_left)
+    if finding.shutdown_precision == "not_before" and (finding.days_left or 0) > 0:
+        return f"at least {text}"
+    return text
 
 
 def _named(finding: Finding) -> str:
@@ -301,7 +311,7 @@ class DeprecatedModel(Rule):
         when = _when(finding)
         if not when:
             return f"{_named(finding)} is deprecated{_on(finding)} (no shutdown date announced)"
-        days = _days(finding.days_left)
+        days = _left(finding)
         tail = f" ({days})" if days else ""
         return f"{_named(finding)} is deprecated{_on(finding)}: shuts down {when}{tail}"
 
@@ -437,6 +447,11 @@ class NoLifecycleData(Rule):
     summary = "Known model id that no lifecycle source describes on its platform"
 
     def message(self, finding: Finding) -> str:
+        if finding.shutdown_on is not None:  # dated, but its state that day is not known
+            return (
+                f"{_named(finding)} shuts down{_on(finding)} {_when(finding)}, but no source "
+                "says whether it was already deprecated on the scan's day"
+            )
         return f"{_named(finding)} has no lifecycle data{_on(finding)}: nobody says until when"
 
     def fix_title(self, finding: Finding) -> str | None:

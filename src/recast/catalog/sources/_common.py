@@ -53,10 +53,6 @@ class OfferingRecord:
     sources: tuple[Source, ...] = ()
     region: str | None = None
     prices: Prices | None = None  # what this platform charges
-    #: The platform id of the offering whose lifecycle this one shares (an alias's target),
-    #: when the record already knows it (a catalog re-read by ``sync``); else found from
-    #: the sources' ``Model.aliases``.
-    follows: str | None = None
     #: Lifecycle facts the source says the provider does not publish (see ``Claim.denies``).
     denies: tuple[str, ...] = ()
 

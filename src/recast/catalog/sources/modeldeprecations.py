@@ -90,7 +90,24 @@ def _load_yaml_any(file: Path) -> Any:
         raise SourceError(
             f"{str(file)!r}{line}: invalid YAML ({problem}). Fix the file or re-download it."
         ) from exc
+    except ValueError as exc:  # a date YAML reads as a date but the calendar lacks (02-30)
+        raise SourceError(
+            f"{str(file)!r}{_bad_date_line(text)}: invalid date ({exc}). Fix the value."
+        ) from exc
     return data
+
+
+def _bad_date_line(text: str) -> str:
+    """`` line N`` of the first ``YYYY-MM-DD`` in ``text`` that is not a calendar day."""
+    from datetime import date as day
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        for found in re.findall(r"\b(\d{4})-(\d{2})-(\d{2})\b", line):
+            try:
+                day(*(int(part) for part in found))
+            except ValueError:
+                return f" line {number}"
+    return ""
 
 
 def _load_yaml(file: Path) -> dict[str, Any]:

@@ -77,6 +77,14 @@ _STATES = ("active", "legacy", "deprecated", "retired")
 _UNSETTABLE = ("announced_on", "deprecated_on", "shutdown_on", "replacements")
 
 
+def _listed(raw: dict[str, Any], name: str, where: str) -> list[Any]:
+    """A list-valued field (``[a, b]``); a scalar is an error, not a list of its letters."""
+    value = raw.get(name) or []
+    if not isinstance(value, list):
+        raise SourceError(f"{where}: {name!r} must be a list, e.g. {name}: [{value}].")
+    return value
+
+
 def overlay_dir() -> Path:
     """The folder of bundled overlay YAML files."""
     return Path(str(resources.files("recast.catalog") / "data" / "overlay"))
@@ -142,7 +150,7 @@ def _entry(raw: dict[str, Any], defaults: dict[str, Any], where: str) -> Offerin
     provider = str(entry.get("provider") or infer_provider(model) or "")
     if not provider:
         raise SourceError(f"{where}: cannot tell the provider of {model!r}; add 'provider'.")
-    unset = tuple(str(name) for name in raw.get("unset") or ())
+    unset = tuple(str(name) for name in _listed(raw, "unset", where))
     wrong = [name for name in unset if name not in _UNSETTABLE]
     if wrong:
         raise SourceError(f"{where}: 'unset' takes {', '.join(_UNSETTABLE)}; got {wrong!r}.")
@@ -198,7 +206,7 @@ def load(path: Path | None = None) -> ImportResult:
             result.offerings.append(record)
             name = str(raw.get("name") or "")
             released = plain_date(raw.get("released_on"), where)
-            aliases = tuple(str(a).strip().lower() for a in raw.get("aliases") or ())
+            aliases = tuple(str(a).strip().lower() for a in _listed(raw, "aliases", where))
             if name or released or aliases:
                 result.models.append(
                     Model(
