@@ -140,9 +140,10 @@ class _Merge:
         if not live:
             return None
         claim, chosen = live[0]
+        refined: tuple[Claim, LifecycleDate] | None = None
         for other, value in live[1:]:
             if chosen.precision != "exact" and _refines(chosen, value):
-                self._refined(name, claim, chosen, other, value)
+                refined = (claim, chosen)
                 claim, chosen = other, value
                 break
         if any(not consistent(chosen, v) for _, v in live):
@@ -152,6 +153,8 @@ class _Merge:
                 str(chosen),
                 precedence_reason(live[0][0].importer, (c.importer for c, _ in live)),
             )
+        elif refined is not None:  # a real disagreement above says more than this note
+            self._refined(name, *refined, claim, chosen)
         self.origins[name] = claim.importer
         return chosen
 
