@@ -29,6 +29,7 @@ from recast.watch._watchset import (
     add_findings,
     add_models,
     add_traffic,
+    finding_rows,
     read_scan_json,
     scan_paths,
 )
@@ -129,14 +130,22 @@ def build_watch_set(
     catalog: Catalog,
     store: Any | None,
     progress: Progress | None = None,
+    scans: list[Any] | None = None,
 ) -> WatchSet:
-    """The watch set from the config's scan paths, scan JSON files, traffic and models."""
+    """The watch set from the config's scan paths, scan JSON files, traffic and models.
+
+    ``scans``, when given, receives the ``ScanResult`` of the paths scanned (``recast plan``
+    builds its ``--fix`` diffs from it).
+    """
     watch_set = WatchSet()
     if config.paths:
         if progress:
             progress(f"scanning {', '.join(config.paths)}")
         paths = [config.resolve_path(p) for p in config.paths]
-        add_findings(watch_set, scan_paths(paths, as_of), catalog)
+        scanned = scan_paths(paths, as_of)
+        if scans is not None:
+            scans.append(scanned)
+        add_findings(watch_set, finding_rows(scanned.findings), catalog)
     for path in config.scan_json:
         add_findings(watch_set, read_scan_json(config.resolve_path(path)), catalog)
     if store is not None and config.traffic_days:

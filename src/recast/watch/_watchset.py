@@ -283,8 +283,8 @@ def read_scan_json(path: str) -> list[dict[str, Any]]:
     return [f for f in document["findings"] if isinstance(f, dict)]
 
 
-def scan_paths(paths: Sequence[str], as_of: date) -> list[dict[str, Any]]:
-    """Scan ``paths`` with ``recast scan`` (its own config applies) and return the findings."""
+def scan_paths(paths: Sequence[str], as_of: date) -> Any:
+    """Scan ``paths`` with ``recast scan`` (its own config applies): a ``ScanResult``."""
     from recast.scan import scan
 
     missing = [p for p in paths if not os.path.exists(p)]
@@ -292,8 +292,7 @@ def scan_paths(paths: Sequence[str], as_of: date) -> list[dict[str, Any]]:
         raise ConfigError(
             f"Watch path {missing[0]!r} does not exist. Fix `paths` in the watch config."
         )
-    result = scan(list(paths), as_of=as_of)
-    return finding_rows(result.findings)
+    return scan(list(paths), as_of=as_of)
 
 
 # --------------------------------------------------------------------------- traffic
