@@ -375,7 +375,8 @@ def request_changes(
             out.append(
                 Change(
                     "parameter",
-                    f"{final.model} is a reasoning model: it rejects temperature, top_p and the penalties (no traffic shows whether you send them)",
+                    f"{final.model} is a reasoning model: it rejects temperature, top_p and the "
+                    "penalties (no traffic shows whether you send them)",
                 )
             )
         if "max_tokens" in fields or not fields:
@@ -420,7 +421,8 @@ def _context_changes(entry: WatchEntry, old: Any, new: Any, name: str) -> list[C
         out.append(
             Change(
                 "context",
-                f"your largest prompt ({observed:,} tokens) exceeds {name}'s context window ({new.context_window:,})",
+                f"your largest prompt ({observed:,} tokens) exceeds {name}'s context window "
+                f"({new.context_window:,})",
                 "must",
             )
         )
@@ -428,7 +430,8 @@ def _context_changes(entry: WatchEntry, old: Any, new: Any, name: str) -> list[C
         out.append(
             Change(
                 "context",
-                f"context window shrinks from {old.context_window:,} to {new.context_window:,} tokens",
+                f"context window shrinks from {old.context_window:,} "
+                f"to {new.context_window:,} tokens",
             )
         )
     elif old is not None and old.context_window:
@@ -452,7 +455,10 @@ def _price_changes(entry: WatchEntry, catalog: Catalog, new: Offering) -> list[C
     ):
         return [Change("price", "price change: unknown (a catalog price is missing)", "info")]
     traffic = entry.traffic
-    per_m = f"${old_prices.input:g}/${old_prices.output:g} -> ${new_prices.input:g}/${new_prices.output:g} per 1M input/output tokens"
+    per_m = (
+        f"${old_prices.input:g}/${old_prices.output:g} -> "
+        f"${new_prices.input:g}/${new_prices.output:g} per 1M input/output tokens"
+    )
     if traffic is None or traffic.input_tokens is None or traffic.output_tokens is None:
         return [Change("price", f"{per_m} (no captured traffic to project a month)", "info")]
     tokens_in = traffic.monthly(traffic.input_tokens) or 0.0
@@ -464,7 +470,8 @@ def _price_changes(entry: WatchEntry, catalog: Catalog, new: Offering) -> list[C
     return [
         Change(
             "price",
-            f"{per_m}: ${old_cost:,.2f} -> ${new_cost:,.2f} a month at the observed volume ({sign}${abs(delta):,.2f})",
+            f"{per_m}: ${old_cost:,.2f} -> ${new_cost:,.2f} a month at the observed volume "
+            f"({sign}${abs(delta):,.2f})",
             "info",
         )
     ]
@@ -482,7 +489,8 @@ def gateway_snippet(entry: WatchEntry, advice: Advice, shutdown: DatedFact | Non
     )
     lines = ["routes:", f"  {requested}:"]
     lines.append(
-        f"    canary: {{model: {final.platform_id}, percent: 10}}   # step 1: 10 % of traffic, sticky per user"
+        f"    canary: {{model: {final.platform_id}, percent: 10}}"
+        "   # step 1: 10 % of traffic, sticky per user"
     )
     lines.append("    policy: redirect                 # step 2: everything, from the date below")
     lines.append(f"    replacement: {final.platform_id}")
@@ -499,7 +507,8 @@ def checklist(
     steps = []
     if ev.auditioned:
         steps.append(
-            f"Review the {len(ev.regressions)} regressions of the audition ({ev.audited_at[:10] if ev.audited_at else ''})"
+            f"Review the {len(ev.regressions)} regressions of the audition "
+            f"({ev.audited_at[:10] if ev.audited_at else ''})"
         )
     elif ev.command:
         steps.append(f"Audition the replacement: `{ev.command}`")
@@ -521,7 +530,8 @@ def checklist(
         else ""
     )
     steps.append(
-        f"Rollback: revert the commit or remove the route; {item_entry.offering.platform_id} answers{when}"
+        f"Rollback: revert the commit or remove the route; "
+        f"{item_entry.offering.platform_id} answers{when}"
         if final
         else "Rollback: none needed until a replacement is chosen"
     )

@@ -125,7 +125,8 @@ def _item_markdown(item: PlanItem) -> list[str]:
             else "the audition's leader (the live replacement was not auditioned)"
         )
         out.append(
-            f"Latest audition ({ev.audited_at[:10] if ev.audited_at else '?'}, {ev.n_cases} cases): `{ev.candidate}`, {which}. 95 % intervals."
+            f"Latest audition ({ev.audited_at[:10] if ev.audited_at else '?'}, "
+            f"{ev.n_cases} cases): `{ev.candidate}`, {which}. 95 % intervals."
         )
         out += ["", "| metric | candidate | baseline |", "|---|---|---|"]
         out += [f"| {a} | {b} | {c} |" for a, b, c in evidence_rows(ev)]
@@ -176,7 +177,8 @@ def to_markdown(plan: Plan) -> str:
         out += [f"> {plan.catalog_note}", ""]
     if not plan.items:
         out += [
-            f"Nothing to migrate: none of the {plan.watched} watched models is deprecated, retired or within {max(plan.horizons)} days of a shutdown.",
+            f"Nothing to migrate: none of the {plan.watched} watched models is deprecated, "
+            f"retired or within {max(plan.horizons)} days of a shutdown.",
             "",
         ]
         return "\n".join(out)
@@ -187,7 +189,8 @@ def to_markdown(plan: Plan) -> str:
     for item in plan.items:
         final = item.advice.final
         out.append(
-            f"| `{_md(item.offering.platform_id)}` | {item.offering.platform} | {_md(item.reason)} | "
+            f"| `{_md(item.offering.platform_id)}` | {item.offering.platform} | "
+            f"{_md(item.reason)} | "
             f"{_md(item.shutdown.text()) if item.shutdown else 'unknown'} | "
             f"{'`' + _md(final.platform_id or final.model) + '`' if final else 'none'} | "
             f"{'auditioned' if item.evidence.auditioned else 'not auditioned'} |"
