@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tests.store.conftest import pg_schema_url  # noqa: F401  (a fresh PostgreSQL schema)
 from typer.testing import CliRunner
 
 from recast.catalog import (
