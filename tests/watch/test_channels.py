@@ -260,7 +260,8 @@ def test_github_issue_created_updated_then_closed(
         assert first.exit_code == 0, first.failures
         titles = sorted(i["title"] for i in gh.issues.values())
         assert titles == [
-            "recast: anthropic.claude-3-sonnet-20240229-v1:0 on bedrock shuts down 2026-07-30 (exact)",
+            "recast: anthropic.claude-3-sonnet-20240229-v1:0 on bedrock shuts down "
+            "2026-07-30 (exact)",
             "recast: gpt-4-0613 on openai shuts down 2026-04-01 (exact)",
             "recast: model lifecycle dashboard",
         ]

@@ -538,7 +538,7 @@ def checklist(
     return tuple(steps)
 
 
-def _fix_diff(scans: Sequence[Any], entry: WatchEntry) -> str:
+def _fix_diff(scans: Sequence[Any], entry: WatchEntry, catalog: Catalog) -> str:
     """The ``recast scan --fix`` diff (dry run) of this offering's references."""
     if not scans:
         return ""
@@ -554,7 +554,7 @@ def _fix_diff(scans: Sequence[Any], entry: WatchEntry) -> str:
         if not mine:
             continue
         subset = ScanResult(root=result.root, as_of=result.as_of, findings=mine)
-        diffs.append(fix(subset).diff)
+        diffs.append(fix(subset, catalog=catalog).diff)
     return "".join(diffs)
 
 
@@ -579,7 +579,7 @@ def plan_item(
     advice = advise(entry.offering, as_of, catalog=catalog)
     shutdown = dated_fact(entry.offering)
     ev = evidence(entry, advice, store, config.store)
-    diff = _fix_diff(scans, entry)
+    diff = _fix_diff(scans, entry, catalog)
     return PlanItem(
         entry=entry,
         state=state,

@@ -142,7 +142,7 @@ def build_watch_set(
         if progress:
             progress(f"scanning {', '.join(config.paths)}")
         paths = [config.resolve_path(p) for p in config.paths]
-        scanned = scan_paths(paths, as_of)
+        scanned = scan_paths(paths, as_of, catalog)
         if scans is not None:
             scans.append(scanned)
         add_findings(watch_set, finding_rows(scanned.findings), catalog)
