@@ -19,7 +19,8 @@ ALLOWED: dict[str, set[str]] = {
     "audition": {"catalog", "providers", "store"},
     "gateway": {"catalog", "providers", "store"},
     "rehearse": {"catalog", "providers", "store", "audition"},
-    "watch": {"catalog", "providers", "store"},
+    "watch": {"catalog", "providers", "store", "scan"},
+    "plan": {"catalog", "providers", "store", "scan", "watch"},
 }
 
 

@@ -61,8 +61,14 @@ def make_embedder(choice: str) -> Embedder | None:
     )
 
 
-def store_cases(store_url: str | None, *, limit: int | None = None) -> CaseSet:
-    """Cases from the exchanges the gateway captured (each primary exchange is a case)."""
+def store_cases(
+    store_url: str | None, *, limit: int | None = None, model: str | None = None
+) -> CaseSet:
+    """Cases from the exchanges the gateway captured (each primary exchange is a case).
+
+    ``model`` keeps only the exchanges that asked for that model (what ``recast plan``
+    suggests: audition a replacement on the traffic of the model going away).
+    """
     from recast.audition._cases import LoadOptions, _chat_row
     from recast.store import open_store
 
@@ -72,7 +78,7 @@ def store_cases(store_url: str | None, *, limit: int | None = None) -> CaseSet:
     from recast.audition._cases import SkippedRow
 
     try:
-        for number, exchange in enumerate(store.iter_exchanges(), start=1):
+        for number, exchange in enumerate(store.iter_exchanges(model=model), start=1):
             if exchange.shadow_of or exchange.error or not isinstance(exchange.request, dict):
                 continue
             row: dict[str, object] = {
@@ -200,7 +206,23 @@ def audition(
     report.duplicates = case_set.duplicates
     report.sources = list(case_set.sources)
     report.run_id = run_id
+    if options.store_url is not None or live:
+        record_report(report, options.store_url)
     return report
+
+
+def record_report(report: AuditionReport, store_url: str | None) -> None:
+    """Keep the scored report in the store, where ``recast plan`` finds it as evidence."""
+    from recast.audition._report import to_json
+    from recast.store import open_store
+
+    if not report.baseline.model:
+        return  # nothing to file it under: the cases name no baseline model
+    store = open_store(store_url)
+    try:
+        store.save_audition_report(report.baseline.model, to_json(report), run_id=report.run_id)
+    finally:
+        store.close()
 
 
 def demo_inputs() -> tuple[list[str], list[str]]:

@@ -52,12 +52,13 @@ from recast.catalog._query import OfferingStatus, list_offerings, search, status
 from recast.catalog._resolve import ParsedId, lookup, parse_id, resolve, suggest
 
 if TYPE_CHECKING:
-    from recast.catalog._calendar import shutdown_calendar
+    from recast.catalog._calendar import event_uid, shutdown_calendar
     from recast.catalog._sync import SourceSync, SyncReport, sync
 
 #: Public names whose modules load on first use (``sync`` pulls in tarfile and
 #: tempfile): ``recast models show`` should not pay for them at start-up.
 _LAZY = {
+    "event_uid": "recast.catalog._calendar",
     "shutdown_calendar": "recast.catalog._calendar",
     "SourceSync": "recast.catalog._sync",
     "SyncReport": "recast.catalog._sync",
@@ -109,6 +110,7 @@ __all__ = [
     "advise",
     "bundled_path",
     "check_platform",
+    "event_uid",
     "home_platform",
     "list_offerings",
     "live_replacement",

@@ -2,13 +2,15 @@
 
 One all-day ``VEVENT`` per offering with a shutdown date. UIDs depend only on
 the offering (platform, platform id, region), so re-importing an updated file
-updates events instead of duplicating them. Lines end with CRLF and are folded
+updates events instead of duplicating them; ``SEQUENCE`` (given by the caller, who
+remembers the last file) tells calendar clients that an event's date moved. ``VALARM``
+reminders fire a number of days before the shutdown. Lines end with CRLF and are folded
 at 75 octets without splitting a UTF-8 character.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 
 from recast.catalog._advice import advise
@@ -119,6 +121,19 @@ def _description(
     return "\n".join(lines), url
 
 
+def _alarm(days: int, offering: Offering) -> list[str]:
+    """A display reminder ``days`` before the (all-day) shutdown event starts."""
+    when = "the day of the shutdown" if days == 0 else f"{days} day{'s' if days != 1 else ''} left"
+    text = f"{offering.platform_id} on {offering.platform}: {when}"
+    return [
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        f"TRIGGER;RELATED=START:-P{days}D" if days else "TRIGGER;RELATED=START:PT0S",
+        f"DESCRIPTION:{escape_text(text)}",
+        "END:VALARM",
+    ]
+
+
 def shutdown_calendar(
     offerings: Iterable[Offering],
     *,
@@ -126,13 +141,17 @@ def shutdown_calendar(
     stamp: datetime | None = None,
     name: str = "Model shutdowns (recast)",
     as_of: date | None = None,
+    alarms: Sequence[int] = (),
+    sequences: Mapping[str, int] | None = None,
 ) -> str:
     """Return an iCalendar document with one all-day event per offering shutdown.
 
     Offerings without a shutdown date are skipped; events are sorted by date,
     then platform and platform id. ``stamp`` (default now, UTC) becomes every
     event's ``DTSTAMP``. ``catalog`` adds the provider and the live replacement (as of the
-    shutdown day, or ``as_of`` when later; default today) to descriptions.
+    shutdown day, or ``as_of`` when later; default today) to descriptions. ``alarms`` adds
+    one ``VALARM`` per number of days before the shutdown (``recast watch`` passes its
+    horizons); ``sequences`` maps :func:`event_uid` to the event's ``SEQUENCE`` (absent: 0).
     """
     day = as_of if as_of is not None else date.today()
     moment = (stamp or datetime.now(timezone.utc)).astimezone(timezone.utc)
@@ -175,8 +194,13 @@ def shutdown_calendar(
             f"CATEGORIES:{escape_text(offering.platform)},model shutdown",
             "TRANSP:TRANSPARENT",
         ]
+        sequence = (sequences or {}).get(event_uid(offering), 0)
+        if sequence:
+            lines.append(f"SEQUENCE:{sequence}")
         if url:
             lines.append(f"URL:{url}")
+        for days in sorted(set(alarms), reverse=True):
+            lines += _alarm(days, offering)
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return "".join(fold_line(line) + "\r\n" for line in lines)

@@ -20,7 +20,8 @@ EPILOG = (
     "--candidate gpt-4-0613=replay:answers/gpt-4-0613.jsonl "
     "--candidate openai:gpt-4.1 --budget 2 --html report.html\n\n"
     "    recast audition --from-store --store postgresql://gw@db/recast "
-    "--candidate anthropic:claude-sonnet-4-5 --json"
+    "--candidate anthropic:claude-sonnet-4-5 --json\n\n"
+    "    recast audition --from-store --model gpt-4-0613 --candidate openai:gpt-4.1"
 )
 
 
@@ -46,6 +47,12 @@ def audition_command(
         "--from-store",
         help="Read cases from the exchanges the gateway captured (in --store, else the "
         "default store).",
+    ),
+    store_model: Optional[str] = typer.Option(
+        None,
+        "--model",
+        metavar="ID",
+        help="With --from-store: only the exchanges that asked for this model.",
     ),
     sample: Optional[int] = typer.Option(
         None, "--sample", help="Audition N cases, stratified by tags (seeded)."
@@ -97,7 +104,9 @@ def audition_command(
 
     Fidelity (content, style, structure, refusals) is measured against the
     baseline responses in the cases; quality against references when present.
-    Every mean has a 95% bootstrap interval; regressions are listed.
+    Every mean has a 95% bootstrap interval; regressions are listed. With a store
+    (--store, --from-store or a live candidate) the report is kept there as evidence
+    for `recast plan`.
     """
     from rich.console import Console
 
@@ -139,8 +148,10 @@ def audition_command(
         from recast.audition import CaseSet
 
         case_source: list[str] | CaseSet = cases
+        if store_model is not None and not from_store:
+            raise typer.BadParameter("--model needs --from-store.", param_hint="--model")
         if from_store:
-            case_source = store_cases(store)
+            case_source = store_cases(store, model=store_model)
         progress, stop = _progress(err)
         try:
             report: AuditionReport = audition(

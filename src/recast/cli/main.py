@@ -30,7 +30,9 @@ VERB_GROUPS: list[tuple[str, str, str]] = [
 #: Single commands (not groups): (module, function, command name).
 VERB_COMMANDS: list[tuple[str, str, str]] = [
     ("audition", "audition_command", "audition"),
+    ("plan", "plan_command", "plan"),
     ("scan", "scan_command", "scan"),
+    ("watch", "watch_command", "watch"),
 ]
 
 

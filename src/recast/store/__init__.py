@@ -29,19 +29,24 @@ from recast.store._redact import (
 )
 from recast.store._store import KEY_SCHEME, Store, open_store
 from recast.store._types import (
+    ALERT_STATUSES,
     ROUTES,
     RUN_STATUSES,
+    AuditionReportRecord,
     AuditionResult,
     AuditionRun,
     CapturedExchange,
     ExchangePair,
     GatewayKey,
     JsonValue,
+    ModelUsage,
+    WatchAlert,
     new_id,
     utcnow,
 )
 
 __all__ = [
+    "ALERT_STATUSES",
     "DEFAULT_REDACTOR",
     "KEY_SCHEME",
     "MIGRATIONS",
@@ -51,6 +56,7 @@ __all__ = [
     "RUN_STATUSES",
     "SECRET_PATTERNS",
     "SENSITIVE_FIELDS",
+    "AuditionReportRecord",
     "AuditionResult",
     "AuditionRun",
     "CaptureWriter",
@@ -58,9 +64,11 @@ __all__ = [
     "ExchangePair",
     "GatewayKey",
     "JsonValue",
+    "ModelUsage",
     "RedactionRule",
     "Redactor",
     "Store",
+    "WatchAlert",
     "default_url",
     "new_id",
     "open_store",

@@ -169,6 +169,44 @@ def m005_raw_streams(db: sa.Connection) -> None:
     )
 
 
+@migration
+def m006_watch_alerts(db: sa.Connection) -> None:
+    """One row per (alert, channel): the claim that makes every alert go out once."""
+    meta = sa.MetaData()
+    table = sa.Table(
+        "watch_alerts",
+        meta,
+        sa.Column("alert_key", sa.Text, primary_key=True),
+        sa.Column("channel", sa.Text, primary_key=True),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("event", _json()),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("claimed_by", sa.Text),
+        sa.Column("claimed_at", _ts()),
+        sa.Column("sent_at", _ts()),
+        sa.Column("last_error", sa.Text),
+        sa.Index("ix_watch_alerts_channel_status", "channel", "status"),
+    )
+    table.create(db)
+
+
+@migration
+def m007_audition_reports(db: sa.Connection) -> None:
+    """Each audition's scored report, so `recast plan` can show the evidence later."""
+    meta = sa.MetaData()
+    table = sa.Table(
+        "audition_reports",
+        meta,
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("baseline_model", sa.Text, nullable=False),
+        sa.Column("run_id", sa.Text),
+        sa.Column("created_at", _ts(), nullable=False),
+        sa.Column("report", _json(), nullable=False),
+        sa.Index("ix_audition_reports_baseline", "baseline_model", "created_at"),
+    )
+    table.create(db)
+
+
 # --- the runner ----------------------------------------------------------------
 
 _record = sa.Table(

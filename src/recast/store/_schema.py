@@ -256,5 +256,67 @@ watch_state = sa.Table(
     comment="Small key/value state kept by `recast watch` between runs.",
 )
 
+watch_alerts = sa.Table(
+    "watch_alerts",
+    metadata,
+    sa.Column(
+        "alert_key",
+        sa.Text,
+        primary_key=True,
+        comment="What the alert is about: `platform/platform_id:kind:detail`.",
+    ),
+    sa.Column("channel", sa.Text, primary_key=True, comment="Channel name from the watch config."),
+    sa.Column(
+        "status",
+        sa.Text,
+        nullable=False,
+        comment="`claimed` (a watcher is sending it), `sent` or `failed` (retried next run).",
+    ),
+    sa.Column("event", json_type(), comment="JSON: the change or horizon the alert reports."),
+    sa.Column("attempts", sa.Integer, nullable=False, comment="Delivery attempts so far."),
+    sa.Column("claimed_by", sa.Text, comment="Id of the watch run that holds the claim."),
+    sa.Column("claimed_at", UTCDateTime, comment="When the claim was taken (UTC)."),
+    sa.Column("sent_at", UTCDateTime, comment="When the channel accepted it (UTC)."),
+    sa.Column(
+        "last_error",
+        sa.Text,
+        comment="Why the last delivery failed (one line, never a credential).",
+    ),
+    comment=(
+        "One row per (alert, channel): taken in a transaction before sending, so two "
+        "watchers never send the same alert twice."
+    ),
+)
+
+audition_reports = sa.Table(
+    "audition_reports",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True, comment="ULID-style id of the report."),
+    sa.Column(
+        "baseline_model",
+        sa.Text,
+        nullable=False,
+        comment="The model whose responses were the baseline (`recast plan` looks it up).",
+    ),
+    sa.Column("run_id", sa.Text, comment="The live run (`audition_runs.id`), when there was one."),
+    sa.Column("created_at", UTCDateTime, nullable=False, comment="When it was scored (UTC)."),
+    sa.Column(
+        "report",
+        json_type(),
+        nullable=False,
+        comment="JSON: the report as `recast audition --json` prints it.",
+    ),
+    comment="Every scored audition, kept as evidence for `recast plan`.",
+)
+
 #: Every table recast creates, in creation order.
-TABLES = (migrations_table, exchanges, gateway_keys, audition_runs, audition_results, watch_state)
+TABLES = (
+    migrations_table,
+    exchanges,
+    gateway_keys,
+    audition_runs,
+    audition_results,
+    watch_state,
+    watch_alerts,
+    audition_reports,
+)

@@ -25,12 +25,15 @@ from recast.store._redact import DEFAULT_REDACTOR, RawJson, RawStream, Redactor
 from recast.store._sse import assemble_stream
 from recast.store._types import (
     RUN_STATUSES,
+    AuditionReportRecord,
     AuditionResult,
     AuditionRun,
     CapturedExchange,
     ExchangePair,
     GatewayKey,
     JsonValue,
+    ModelUsage,
+    WatchAlert,
     new_id,
     utcnow,
 )
@@ -856,6 +859,225 @@ class Store:
         )
         with self._write() as conn:
             conn.execute(stmt)
+
+    # --- watch alerts: claimed before sending, so each goes out once ---------------
+
+    def claim_alert(
+        self,
+        alert_key: str,
+        channel: str,
+        event: JsonValue,
+        run_id: str,
+        *,
+        lease: timedelta = timedelta(minutes=15),
+    ) -> bool:
+        """Take the right to send ``alert_key`` on ``channel``; ``False`` if someone has it.
+
+        One transaction: a new alert is inserted as ``claimed``; an existing one is taken
+        over only when its last delivery ``failed`` or a claim older than ``lease`` was
+        left by a watcher that died mid-send. A ``sent`` alert is never claimed again. Two
+        watchers racing on one PostgreSQL both reach the same row: the second waits for the
+        first's commit, then finds it claimed (or sent), so the alert goes out once.
+        """
+        now = utcnow()
+        alerts = t.watch_alerts
+        with self._write() as conn:
+            insert = (
+                self._insert(alerts)
+                .values(
+                    alert_key=alert_key,
+                    channel=channel,
+                    status="claimed",
+                    event=event,
+                    attempts=1,
+                    claimed_by=run_id,
+                    claimed_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["alert_key", "channel"])
+                .returning(alerts.c.alert_key)
+            )
+            if conn.execute(insert).first() is not None:
+                return True
+            c = alerts.c
+            taken = conn.execute(
+                sa.update(alerts)
+                .where(
+                    c.alert_key == alert_key,
+                    c.channel == channel,
+                    sa.or_(
+                        c.status == "failed",
+                        sa.and_(c.status == "claimed", c.claimed_at < now - lease),
+                    ),
+                )
+                .values(
+                    status="claimed",
+                    event=event,
+                    attempts=c.attempts + 1,
+                    claimed_by=run_id,
+                    claimed_at=now,
+                )
+            ).rowcount
+        return bool(taken)
+
+    def finish_alert(
+        self, alert_key: str, channel: str, run_id: str, *, error: str | None = None
+    ) -> None:
+        """Record how a claimed delivery ended: ``sent``, or ``failed`` with ``error``.
+
+        Only the claim's holder (``run_id``) may finish it; a failed alert is claimed again
+        by the next run, so it is retried and never marked sent before it was.
+        """
+        c = t.watch_alerts.c
+        values: dict[str, Any] = (
+            {"status": "sent", "sent_at": utcnow(), "last_error": None}
+            if error is None
+            else {"status": "failed", "last_error": error}
+        )
+        with self._write() as conn:
+            conn.execute(
+                sa.update(t.watch_alerts)
+                .where(c.alert_key == alert_key, c.channel == channel, c.claimed_by == run_id)
+                .values(**values)
+            )
+
+    @staticmethod
+    def _alert(row: sa.RowMapping) -> WatchAlert:
+        return WatchAlert(
+            alert_key=row["alert_key"],
+            channel=row["channel"],
+            status=row["status"],
+            event=row["event"],
+            attempts=row["attempts"],
+            claimed_by=row["claimed_by"],
+            claimed_at=row["claimed_at"],
+            sent_at=row["sent_at"],
+            last_error=row["last_error"],
+        )
+
+    def list_alerts(
+        self, *, channel: str | None = None, status: str | None = None
+    ) -> list[WatchAlert]:
+        """Alerts ordered by channel, then key; filtered by channel and status when given."""
+        c = t.watch_alerts.c
+        query = sa.select(t.watch_alerts).order_by(c.channel, c.alert_key)
+        if channel is not None:
+            query = query.where(c.channel == channel)
+        if status is not None:
+            query = query.where(c.status == status)
+        with self._read() as conn:
+            return [self._alert(row) for row in conn.execute(query).mappings()]
+
+    # --- audition reports -----------------------------------------------------------
+
+    def save_audition_report(
+        self, baseline_model: str, report: Mapping[str, JsonValue], *, run_id: str | None = None
+    ) -> AuditionReportRecord:
+        """Keep a scored audition (the ``recast audition --json`` document) as evidence."""
+        if not baseline_model.strip():
+            raise StoreError("An audition report needs its baseline model; none was given.")
+        record = AuditionReportRecord(
+            id=new_id(),
+            baseline_model=baseline_model,
+            created_at=utcnow(),
+            report=dict(report),
+            run_id=run_id,
+        )
+        with self._write() as conn:
+            conn.execute(
+                sa.insert(t.audition_reports).values(
+                    id=record.id,
+                    baseline_model=record.baseline_model,
+                    run_id=record.run_id,
+                    created_at=record.created_at,
+                    report=record.report,
+                )
+            )
+        return record
+
+    def latest_audition_report(self, baseline_model: str) -> AuditionReportRecord | None:
+        """The newest report whose baseline was ``baseline_model``, or ``None``."""
+        c = t.audition_reports.c
+        query = (
+            sa.select(t.audition_reports)
+            .where(c.baseline_model == baseline_model)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        return AuditionReportRecord(
+            id=row["id"],
+            baseline_model=row["baseline_model"],
+            created_at=row["created_at"],
+            report=row["report"],
+            run_id=row["run_id"],
+        )
+
+    # --- traffic by model -------------------------------------------------------------
+
+    def model_usage(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ModelUsage]:
+        """Captured traffic per (requested model, served model, platform), busiest first.
+
+        ``since`` is inclusive and ``until`` exclusive; shadow results are left out. One
+        aggregate query, so a store of millions of exchanges answers in one pass.
+        """
+        ex = t.exchanges.c
+        where = self._exchange_filter(
+            model=None, served_model=None, since=since, until=until, include_shadows=False
+        )
+        errors = sa.func.sum(sa.case((ex.error.is_not(None), 1), else_=0))
+        query = (
+            sa.select(
+                ex.requested_model,
+                ex.served_model,
+                ex.platform,
+                sa.func.count().label("requests"),
+                errors.label("errors"),
+                sa.func.sum(ex.input_tokens).label("input_tokens"),
+                sa.func.sum(ex.output_tokens).label("output_tokens"),
+                sa.func.max(ex.input_tokens).label("max_input_tokens"),
+                sa.func.sum(ex.cost_usd).label("cost_usd"),
+                sa.func.min(ex.captured_at).label("first_at"),
+                sa.func.max(ex.captured_at).label("last_at"),
+            )
+            .where(*where)
+            .group_by(ex.requested_model, ex.served_model, ex.platform)
+        )
+        with self._read() as conn:
+            rows = list(conn.execute(query).mappings())
+        usage = [
+            ModelUsage(
+                requested_model=row["requested_model"],
+                served_model=row["served_model"],
+                platform=row["platform"],
+                requests=int(row["requests"]),
+                errors=int(row["errors"] or 0),
+                input_tokens=_int_or_none(row["input_tokens"]),
+                output_tokens=_int_or_none(row["output_tokens"]),
+                max_input_tokens=_int_or_none(row["max_input_tokens"]),
+                cost_usd=float(row["cost_usd"]) if row["cost_usd"] is not None else None,
+                first_at=_moment(row["first_at"]),
+                last_at=_moment(row["last_at"]),
+            )
+            for row in rows
+        ]
+        usage.sort(key=lambda u: (-u.requests, u.requested_model, u.served_model or ""))
+        return usage
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _moment(value: Any) -> datetime:
+    """An aggregate's timestamp: SQLite returns MIN/MAX of a DateTime column as text."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=timezone.utc)
 
 
 def open_store(url: str | Path | None = None, *, redactor: Redactor | None = None) -> Store:

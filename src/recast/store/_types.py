@@ -154,3 +154,54 @@ class AuditionResult:
     error: str | None = None
     scores: Mapping[str, JsonValue] = field(default_factory=dict)
     created_at: datetime = field(default_factory=utcnow)
+
+
+#: States of a ``watch_alerts`` row: ``claimed`` while a watcher sends it.
+ALERT_STATUSES = ("claimed", "sent", "failed")
+
+
+@dataclass(frozen=True)
+class WatchAlert:
+    """One alert on one channel as the store keeps it (see :meth:`Store.claim_alert`)."""
+
+    alert_key: str
+    channel: str
+    status: str
+    event: JsonValue
+    attempts: int
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditionReportRecord:
+    """A scored audition kept as evidence: ``report`` is the ``recast audition --json`` document."""
+
+    id: str
+    baseline_model: str
+    created_at: datetime
+    report: JsonValue
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    """Captured traffic of one (requested model, served model, platform) over a window.
+
+    Shadow results are not counted. Tokens and cost are sums (``None``: no exchange
+    reported them); ``max_input_tokens`` is the largest single prompt seen.
+    """
+
+    requested_model: str
+    served_model: str | None
+    platform: str | None
+    requests: int
+    errors: int
+    input_tokens: int | None
+    output_tokens: int | None
+    max_input_tokens: int | None
+    cost_usd: float | None
+    first_at: datetime
+    last_at: datetime
