@@ -143,9 +143,13 @@ def _expect(table: dict[str, Any], key: str, kind: type | tuple[type, ...], wher
     return value
 
 
+#: Tables of other verbs that share the file (``[tool.recast.watch]``): not scan's to check.
+_OTHER_VERBS = frozenset({"watch", "plan"})
+
+
 def config_from_table(table: dict[str, Any], source: str, base: str) -> ScanConfig:
     """Validate one ``[tool.recast]`` table; every problem is a :class:`ConfigError`."""
-    unknown = sorted(set(table) - _KEYS)
+    unknown = sorted(set(table) - _KEYS - _OTHER_VERBS)
     if unknown:
         raise ConfigError(
             f"{source}: unknown key {unknown[0]!r} in [tool.recast]."

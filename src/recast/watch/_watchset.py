@@ -296,72 +296,12 @@ def scan_paths(paths: Sequence[str], as_of: date, catalog: Catalog | None = None
     return scan(list(paths), as_of=as_of, catalog=catalog, config=scan_config(paths[0]))
 
 
-def _nearest_scan_config(start: str) -> Path | None:
-    """The file ``recast scan`` would read from ``start`` (nearest ``recast.toml``, or a
-    ``pyproject.toml`` with ``[tool.recast``, up to the repository root)."""
-    folder = Path(start).resolve()
-    if folder.is_file():
-        folder = folder.parent
-    while True:
-        if (folder / "recast.toml").is_file():
-            return folder / "recast.toml"
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.recast" in pyproject.read_text("utf-8", "replace"):
-            return pyproject
-        if (folder / ".git").exists() or folder.parent == folder:
-            return None
-        folder = folder.parent
-
-
 def scan_config(start: str) -> Any:
-    """The scan configuration for a watch scan, read without the watch table.
+    """The configuration ``recast scan`` would use from ``start`` (its own search rule)."""
+    from recast.scan import load_config
 
-    ``recast scan`` does not know the ``watch`` key yet and refuses a file that has one;
-    until it does, the scan keys are read from a copy of the table without it, then
-    attributed to the real file (globs stay relative to its folder).
-    """
-    import dataclasses
-    import tempfile
-
-    from recast.scan import ScanConfig, read_config_file
-    from recast.watch._config import _load_toml
-
-    found = _nearest_scan_config(start)
-    if found is None:
-        return ScanConfig()
-    data = _load_toml(found)
-    tool: dict[str, Any] = data["tool"] if isinstance(data.get("tool"), dict) else {}
-    nested = tool.get("recast") if isinstance(tool.get("recast"), dict) else None
-    table = dict(nested) if nested is not None else {k: v for k, v in data.items() if k != "tool"}
-    if found.name == "pyproject.toml" and nested is None:
-        return ScanConfig()
-    if "watch" not in table:
-        return read_config_file(found)
-    table.pop("watch")
-    with tempfile.TemporaryDirectory(prefix="recast-watch-") as folder:
-        copy = Path(folder) / "recast.toml"
-        copy.write_text(_toml_table(table), encoding="utf-8")
-        config = read_config_file(copy)
-    return dataclasses.replace(config, source=str(found), base=str(found.parent.resolve()))
-
-
-def _toml_table(table: Mapping[str, Any]) -> str:
-    """The scan keys as TOML (values are strings, numbers, booleans, lists and tables)."""
-
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, (int, float)):
-            return repr(v)
-        if isinstance(v, str):
-            return json.dumps(v)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + "}"
-        raise ConfigError(f"cannot read scan setting {v!r} in the watch config's file")
-
-    return "".join(f"{json.dumps(k)} = {value(v)}\n" for k, v in table.items())
+    folder = Path(start)
+    return load_config(start=folder.parent if folder.is_file() else folder)
 
 
 # --------------------------------------------------------------------------- traffic
