@@ -81,14 +81,7 @@ def plan_command(
         from recast.store import open_store
         from recast.watch import load_watch_config
 
-        config = load_watch_config(config_path)
-        config = config.model_copy(
-            update={
-                "models": [*config.models, *model],
-                "paths": [*config.paths, *path],
-                "scan_json": [*config.scan_json, *scan_json],
-            }
-        )
+        config = load_watch_config(config_path, models=model, paths=path, scan_json=scan_json)
         opened = open_store(store or config.store)
         try:
             plan = build_plan(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -252,10 +253,26 @@ def find_watch_config(start: str | os.PathLike[str] = ".") -> Path | None:
 
 
 def load_watch_config(
-    path: str | os.PathLike[str] | None = None, start: str | os.PathLike[str] = "."
+    path: str | os.PathLike[str] | None = None,
+    start: str | os.PathLike[str] = ".",
+    *,
+    models: Sequence[str] = (),
+    paths: Sequence[str] = (),
+    scan_json: Sequence[str] = (),
 ) -> WatchConfig:
-    """Read ``path``, else the nearest config with a watch table, else the defaults."""
+    """Read ``path``, else the nearest config with a watch table, else the defaults; then
+    add the ``models``, ``paths`` and ``scan_json`` given on the command line."""
     if path is not None:
-        return read_watch_config(path)
-    found = find_watch_config(start)
-    return read_watch_config(found) if found else WatchConfig.model_validate({})
+        config = read_watch_config(path)
+    else:
+        found = find_watch_config(start)
+        config = read_watch_config(found) if found else WatchConfig.model_validate({})
+    if not (models or paths or scan_json):
+        return config
+    return config.model_copy(
+        update={
+            "models": [*config.models, *models],
+            "paths": [*config.paths, *paths],
+            "scan_json": [*config.scan_json, *scan_json],
+        }
+    )
