@@ -32,7 +32,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from recast.scan._evidence import Evidence, SpanCache, collect, enclosing_call, file_evidence
+from recast.scan._evidence import (
+    Evidence,
+    TextEvidence,
+    collect,
+    enclosing_call,
+    file_evidence,
+    raw_file_evidence,
+)
 from recast.scan._finding import Context
 
 Kind = Literal[
@@ -974,7 +981,7 @@ def scan_text(text: str, kind: str, rel: str, include_outputs: bool = False) -> 
     def line_of(pos: int) -> int:
         return lines.locate(pos)[0]
 
-    cache: SpanCache = {}
+    pieces = TextEvidence(text, line_of)
     for token, context, ignore in found:
         line, column = lines.locate(token.start)
         result.candidates.append(
@@ -988,14 +995,12 @@ def scan_text(text: str, kind: str, rel: str, include_outputs: bool = False) -> 
                 line_text=lines.line_text(token.start),
                 bare=token.bare,
                 ignore=ignore,
-                evidence=collect(
-                    text, token.start, token.end, line_of, data=kind == "data", cache=cache
-                ),
+                evidence=collect(pieces, token.start, token.end, data=kind == "data"),
                 local_only=token.local_only,
             )
         )
     if kind not in _DOC_KINDS and kind != "data":
-        result.file_evidence = file_evidence(text, line_of)
+        result.file_evidence = file_evidence(pieces)
     return result
 
 
@@ -1132,7 +1137,7 @@ def _scan_notebook(text: str, result: FileScan, include_outputs: bool = False) -
             for parts in (output.get("text"), plain):
                 _cell_candidates(text, parts, "data", index, raw_lines, result)
     if result.candidates:
-        result.file_evidence = file_evidence(text, lambda pos: raw_lines.locate(pos)[0])
+        result.file_evidence = raw_file_evidence(text, lambda pos: raw_lines.locate(pos)[0])
 
 
 def _cell_candidates(
@@ -1162,6 +1167,7 @@ def _cell_candidates(
         return raw_lines.locate(raw_position(pos))[0]
 
     cell_lines = _Lines(decoded)
+    pieces = TextEvidence(decoded, line_of)
     for token, context, ignore in found:
         raw_pos = raw_position(token.start)
         if text[raw_pos : raw_pos + len(token.text)] != token.text:
@@ -1181,9 +1187,7 @@ def _cell_candidates(
                 cell=index,
                 cell_line=cell_line,
                 ignore=ignore,
-                evidence=collect(
-                    decoded, token.start, token.end, line_of, kind != "data", kind == "data"
-                ),
+                evidence=collect(pieces, token.start, token.end, kind != "data", kind == "data"),
                 local_only=token.local_only,
             )
         )
