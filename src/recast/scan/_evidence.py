@@ -35,6 +35,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from recast.scan._bytes import Utf8, compile_bytes
+
 #: ``(level, platform, line, text as matched)``.
 Evidence = tuple[str, str, int, str]
 
@@ -106,10 +108,9 @@ _TABLE: tuple[tuple[str, bool, str], ...] = (
 )
 
 
-def _compile(strong_only: bool, source_bytes: bool = False) -> tuple[Any, list[str], list[bool]]:
-    """One alternation, a group per table row. RE2 (google-re2, a dependency) runs it in
-    linear time, 20-30x faster than ``re`` on these texts; ``re`` is the fallback.
-    Case-insensitive, so positions stay those of the text as written."""
+def _compile(strong_only: bool) -> tuple[Any, list[str], list[bool]]:
+    """One alternation, a group per table row, case-insensitive (so positions stay those of
+    the text as written). RE2 runs it in linear time, 20-30x faster than ``re``."""
     parts, platforms, strongs = [], [], []
     for platform, strong, pattern in _TABLE:
         if strong_only and not strong:
@@ -117,16 +118,10 @@ def _compile(strong_only: bool, source_bytes: bool = False) -> tuple[Any, list[s
         parts.append(f"({pattern})")
         platforms.append(platform)
         strongs.append(strong)
-    source = "(?i)" + "|".join(parts)
-    try:
-        import re2  # type: ignore[import-untyped]
-
-        return re2.compile(source.encode() if source_bytes else source), platforms, strongs
-    except ImportError:  # pragma: no cover - platforms without google-re2 wheels
-        return re.compile(source.encode() if source_bytes else source), platforms, strongs
+    return compile_bytes("(?i)" + "|".join(parts)), platforms, strongs
 
 
-_ANY, _ANY_PLATFORMS, _ANY_STRONG = _compile(strong_only=False, source_bytes=True)
+_ANY, _ANY_PLATFORMS, _ANY_STRONG = _compile(strong_only=False)
 _STRONG, _STRONG_PLATFORMS, _ = _compile(strong_only=True)
 
 #: When both occur in one scope, the first names the platform and the second is how it is
@@ -149,8 +144,8 @@ class TextEvidence:
     wholly inside it). ``line_of`` gives a position's line (computed once per piece).
     """
 
-    def __init__(self, text: str, line_of: LineOf) -> None:
-        self.text = text
+    def __init__(self, text: Utf8, line_of: LineOf) -> None:
+        self.text = text.text
         self.line_of = line_of
         #: ``(start, end, platform, strong)`` of each piece, in text order.
         self.hits: list[tuple[int, int, str, bool]] = list(_scan_all(text))
@@ -177,31 +172,23 @@ class TextEvidence:
         return line
 
 
-def _scan_all(text: str) -> Iterator[tuple[int, int, str, bool]]:
-    """``(start, end, platform, strong)`` of every match of the table in ``text``.
-
-    RE2 runs on UTF-8 bytes (its ``str`` wrapper re-maps every group of every match in
-    Python); byte offsets are turned back into character offsets only for non-ASCII text."""
-    data = text.encode("utf-8", "surrogatepass")
-    ascii_only = len(data) == len(text)
-    last_byte = last_char = 0
-    for match in _ANY.finditer(data):
+def _scan_all(text: Utf8) -> Iterator[tuple[int, int, str, bool]]:
+    """``(start, end, platform, strong)`` of every match of the table in ``text``."""
+    char = text.char
+    for match in _ANY.finditer(text.data):
         index = (match.lastindex or 1) - 1
         start, end = match.span()
-        if not ascii_only:
-            last_char += len(data[last_byte:start].decode("utf-8", "surrogatepass"))
-            last_byte = start
-            width = len(data[start:end].decode("utf-8", "surrogatepass"))
-            start, end = last_char, last_char + width
-        yield start, end, _ANY_PLATFORMS[index], _ANY_STRONG[index]
+        yield char(start), char(end), _ANY_PLATFORMS[index], _ANY_STRONG[index]
 
 
 def _strong_matches(text: str) -> Iterator[tuple[str, int, str]]:
     """``(platform, position, matched text)`` of the strong evidence in a whole text (the
     raw JSON of a notebook, whose cells are indexed apart)."""
-    for match in _STRONG.finditer(text):
+    utf8 = Utf8(text)
+    for match in _STRONG.finditer(utf8.data):
         index = (match.lastindex or 1) - 1
-        yield _STRONG_PLATFORMS[index], match.start(), match.group()
+        start, end = utf8.char(match.start()), utf8.char(match.end())
+        yield _STRONG_PLATFORMS[index], start, text[start:end]
 
 
 def reduce(
