@@ -1048,13 +1048,43 @@ def _after_item(text: str, pos: int, close: str) -> tuple[int, bool]:
     raise NotebookError(f"expected ',' or {close!r} at offset {pos}")
 
 
-def _parse_json(text: str, pos: int = 0, depth: int = 0) -> tuple[Any, int]:
+@dataclass(frozen=True)
+class _Located:
+    """A value read by the C decoder, and where it starts in the raw text (its strings'
+    positions are parsed again only when it holds a candidate)."""
+
+    value: Any
+    start: int
+
+
+#: What of a notebook to parse here (a key's sub-schema; ``None``: all of it, with the
+#: strings' positions; ``LOCATE``: a :class:`_Located`; a list's items share its schema);
+#: any other value is read by the C decoder, 10x faster. Cell sources are found first and
+#: positioned only when they hold a candidate (bedrock-samples: 300 notebooks, 135,000
+#: source lines: 1.09 s -> 0.47 s to read them all).
+LOCATE = "locate"
+Schema = dict[str, "Schema | str | None"]
+_SOURCES: Schema = {"cells": {"source": LOCATE}}
+_SOURCES_AND_OUTPUTS: Schema = {"cells": {"source": LOCATE, "outputs": None}}
+_DECODER = json.JSONDecoder()
+
+
+def _parse_json(
+    text: str, pos: int = 0, depth: int = 0, schema: Schema | str | None = None
+) -> tuple[Any, int]:
+    """One JSON value from ``text[pos:]``, its strings as :class:`_JStr` where ``schema``
+    asks for positions."""
     if depth > 200:
         raise NotebookError("nested too deeply")
     pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
     if pos >= len(text):
         raise NotebookError("unexpected end of file")
     char = text[pos]
+    if schema == LOCATE:
+        value, end = _DECODER.raw_decode(text, pos)
+        return _Located(value, pos), end
+    if schema is not None and char not in "{[":
+        return _DECODER.raw_decode(text, pos)
     if char == '"':
         value, end = _scanstring(text, pos + 1, True)
         node = _JStr(value)
@@ -1073,7 +1103,13 @@ def _parse_json(text: str, pos: int = 0, depth: int = 0) -> tuple[Any, int]:
             pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
             if not text.startswith(":", pos):
                 raise NotebookError(f"expected ':' at offset {pos}")
-            obj[key], pos = _parse_json(text, pos + 1, depth + 1)
+            if schema is None:
+                obj[key], pos = _parse_json(text, pos + 1, depth + 1)
+            elif isinstance(schema, dict) and key in schema:
+                obj[key], pos = _parse_json(text, pos + 1, depth + 1, schema[key])
+            else:
+                start = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                obj[key], pos = _DECODER.raw_decode(text, start)
             pos, done = _after_item(text, pos, "}")
             if done:
                 return obj, pos
@@ -1083,7 +1119,7 @@ def _parse_json(text: str, pos: int = 0, depth: int = 0) -> tuple[Any, int]:
         if text.startswith("]", pos):
             return items, pos + 1
         while True:
-            item, pos = _parse_json(text, pos, depth + 1)
+            item, pos = _parse_json(text, pos, depth + 1, schema)
             items.append(item)
             pos, done = _after_item(text, pos, "]")
             if done:
@@ -1119,9 +1155,13 @@ def _raw_offset(raw: str, decoded_index: int) -> int:
 
 def _scan_notebook(text: str, result: FileScan, include_outputs: bool = False) -> None:
     try:
-        document, end = _parse_json(text)
+        schema = _SOURCES_AND_OUTPUTS if include_outputs else _SOURCES
+        document, end = _parse_json(text, schema=schema)
         if _WS.match(text, end).end() != len(text):  # type: ignore[union-attr]
             raise NotebookError(f"extra data at offset {end}")
+    except RecursionError:
+        result.skip_reason = "malformed notebook (nested too deeply)"
+        return
     except (NotebookError, ValueError) as exc:
         result.skip_reason = f"malformed notebook ({exc})"
         return
@@ -1158,14 +1198,21 @@ def _cell_candidates(
     text: str, source: Any, kind: str, index: int, raw_lines: _Lines, result: FileScan
 ) -> None:
     """Candidates of one notebook cell's source (or one output's text, as ``data``)."""
-    parts = [source] if isinstance(source, _JStr) else source
-    if not isinstance(parts, list) or not parts or not all(isinstance(p, _JStr) for p in parts):
+    located = source if isinstance(source, _Located) else None
+    if located is not None:
+        source = located.value
+    parts: Any = [source] if isinstance(source, str) else source
+    if not isinstance(parts, list) or not parts or not all(isinstance(p, str) for p in parts):
         return
     decoded = "".join(parts)
     utf8 = Utf8(decoded)
     found = find_in_text(decoded, kind, utf8=utf8)
     if not found:
         return
+    if located is not None:
+        source = _parse_json(text, located.start)[0]
+        parts = [source] if isinstance(source, str) else source
+    strings: list[_JStr] = parts  # positioned now: every part is a _JStr
     offsets = []
     total = 0
     for part in parts:
@@ -1174,7 +1221,7 @@ def _cell_candidates(
 
     def raw_position(pos: int) -> int:
         which = bisect.bisect_right(offsets, pos) - 1
-        part = parts[which]
+        part = strings[which]
         body = text[part.start + 1 : part.end - 1]
         return int(part.start + 1 + _raw_offset(body, pos - offsets[which]))
 
