@@ -803,6 +803,9 @@ class FileScan:
     file_evidence: tuple[Evidence, ...] = ()
     skip_reason: str | None = None
     note: str | None = None
+    #: Identifies the content (a digest, with what else decides what the finder reads):
+    #: files with the same one hold the same candidates. ``None``: not known.
+    content: tuple[object, ...] | None = None
 
 
 def _line_index(text: str) -> list[int]:

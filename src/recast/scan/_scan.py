@@ -8,7 +8,6 @@ candidates travel back, and resolution stays in this process with one cache.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -48,7 +47,7 @@ Progress = Callable[[str], None]
 #: outputs, BLAKE2 digest)`` -> the first file's scan. Real trees repeat files (crewAI keeps
 #: every release's docs: 27,136 files, 3,768 distinct), and what the finder reads depends
 #: only on these; the judge still decides each file on its own path.
-SeenFiles = dict[tuple[str, bool, bool, bytes], FileScan]
+SeenFiles = dict[tuple[object, ...], FileScan]
 
 
 def scan_file(
@@ -68,6 +67,8 @@ def scan_file(
         return FileScan(rel=rel, size=len(data))
     key = None
     if seen is not None:
+        import hashlib  # here: a pre-commit run names its files, never hashes, skips the import
+
         digest = hashlib.blake2b(data, digest_size=20).digest()
         key = (kind, in_data_folder(rel), include_outputs, digest)
         first = seen.get(key)
@@ -77,8 +78,9 @@ def scan_file(
     result = scan_text(decoded.text, kind, rel, include_outputs)
     result.size = len(data)
     result.note = decoded.note
-    if key is not None:
-        seen[key] = result  # type: ignore[index]
+    if seen is not None and key is not None:
+        result.content = key
+        seen[key] = result
     return result
 
 
@@ -139,7 +141,10 @@ def _run(
     if workers <= 1 or size < PARALLEL_MIN_BYTES or len(buffered) < PARALLEL_MIN_FILES:
         seen: SeenFiles = {}
         for item in _chain(buffered, items):
-            scanned = scan_file(item.path, item.rel, max_bytes, include_outputs, seen)
+            # Files named on the command line (a pre-commit run) are not hashed.
+            scanned = scan_file(
+                item.path, item.rel, max_bytes, include_outputs, None if item.explicit else seen
+            )
             if _plain(scanned):
                 totals.files += 1
                 totals.size += scanned.size
@@ -249,6 +254,7 @@ def scan(
         findings, suppressed = judge.judge_file(file_scan)
         result.findings.extend(findings)
         result.suppressed += suppressed
+    result.copies = judge.copies
     result.files_scanned += totals.files
     result.bytes_scanned += totals.size
     result.skipped.extend(listing.skipped)
