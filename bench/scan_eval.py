@@ -60,8 +60,8 @@ REPOS: tuple[tuple[str, str, str], ...] = (
     ("simonw/llm", "f3f4f29c6e5e623c3776cbf6455dda2345638214", "tune"),
     ("Aider-AI/aider", "5dc9490bb35f9729ef2c95d00a19ccd30c26339c", "tune"),
     ("crewAIInc/crewAI", "f4731f5025f861c78e3af0487cc80bf5e7c64782", "tune"),
-    ("stanfordnlp/dspy", "4ed377ee9110e912d4f5e1be43b317b87455053c", "heldout"),
-    ("microsoft/semantic-kernel", "b39d95a34435f4c1d55dd00c86120ce118d847e1", "heldout"),
+    ("stanfordnlp/dspy", "4ed377ee9110e912d4f5e1be43b317b87455053c", "tune"),
+    ("microsoft/semantic-kernel", "b39d95a34435f4c1d55dd00c86120ce118d847e1", "tune"),
 )
 
 _FAMILIES = (

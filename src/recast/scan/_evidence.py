@@ -10,6 +10,9 @@ reads what surrounds it, nearest first (docs/scan.md, "Platform"):
 ``client``
     the constructor of the object the call is made on (``client = AzureOpenAI(…)`` …
     ``client.chat.completions.create(model=…)``);
+``mapping``
+    the mapping the id is a value of, with its key's line (``"OpenAIEmbeddings": {…}`` in
+    JSON, a dict or object literal), before the call when it stands inside it;
 ``use``
     the calls a variable holding the id is passed to (``MODEL = "…"`` … ``ChatBedrock(
     model_id=MODEL)``);
@@ -32,13 +35,29 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from recast.scan._bytes import Utf8, compile_bytes
 
 #: ``(level, platform, line, text as matched)``.
 Evidence = tuple[str, str, int, str]
+
+#: What a connector class or function does, after its provider's name.
+_CAPABILITIES = (
+    r"(?:chat|text|client|embedding|assistant|response|audio|realtime|llm|agent|image|speech"
+    r"|generator|completion|prompt|language)\w*"
+)
+
+
+def _connector(provider: str) -> str:
+    """A connector named after ``provider`` in any SDK or framework, as one identifier:
+    ``OpenAIChatCompletionService``, ``AddOpenAIChatCompletion`` (.NET), ``OpenAiChatModel``
+    (Java), ``OpenAIEmbedding``, ``OpenAITextEmbedding`` (Python), ``"OpenAIEmbeddings":``
+    (a settings key). The name must start the identifier (after a verb at most), so
+    ``AzureOpenAIChatCompletion`` is Azure's, not OpenAI's."""
+    return rf"(?:^|[^a-z]|\badd|\bwith|\buse)(?:{provider}){_CAPABILITIES}"
+
 
 #: (platform, strong, pattern). Strong evidence counts file-wide; weak only near the id.
 _TABLE: tuple[tuple[str, bool, str], ...] = (
@@ -47,51 +66,60 @@ _TABLE: tuple[tuple[str, bool, str], ...] = (
         True,
         r"bedrock[-_]?runtime|chatbedrock|bedrock(?:chat|llm|embeddings|model|converse)\b"
         r"|anthropicbedrock|invoke_model|\.converse(?:_stream)?\(|langchain[_-]aws"
-        r"|client-bedrock|bedrock[-_]agent|\bboto3\b",
+        r"|client-bedrock|bedrock[-_]agent|\bboto3\b|@ai-sdk/amazon-bedrock|"
+        + _connector("bedrock"),
     ),
-    ("bedrock", False, r"\bmodelid\b[\"']?\s*[=:]|\bbedrock\b"),
+    # boto3's modelId=, JSON's "modelId": (not a variable, nor a named argument modelId:)
+    ("bedrock", False, r"\bmodelid\b(?:[\"']\s*:|=)|\bbedrock\b"),
     (
         "vertex",
         True,
-        r"vertexai|aiplatform|anthropicvertex|chatvertex|vertex_ai_(?:project|location)"
+        # The switches of Google's SDKs first, so the judge can tell them (VERTEX_SWITCH).
+        r"vertexai\s*[=:]\s*true|vertexai\.init|(?:import|from) vertexai"
+        r"|vertexai|aiplatform|anthropicvertex|chatvertex|vertex_ai_(?:project|location)"
         r"|google[-_]cloud/vertexai"
-        r"|use_vertexai|enterprise\s*=\s*true|model[-_ ]garden",
+        r"|use_vertexai|enterprise\s*=\s*true|model[-_ ]garden|@ai-sdk/google-vertex",
     ),
     ("vertex", False, r"\bvertex\b|gemini enterprise"),
     (
         "gemini-api",
         True,
         r"google\.generativeai|google-generativeai|generativelanguage|chatgooglegenerativeai"
-        r"|google/generative-ai|gemini_api_key|genai\.configure|aistudio\.google|genai\.client\(",
+        r"|google/generative-ai|gemini_api_key|genai\.configure|aistudio\.google|genai\.client\("
+        r"|@ai-sdk/google|" + _connector("google(?:ai)?gemini|googleai"),
     ),
     ("gemini-api", False, r"google ai studio|\bgemini api\b|google-generativeai"),
     (
         "azure-openai",
         True,
         r"azureopenai|azurechatopenai|azure_endpoint|\.openai\.azure\.com|azure_openai"
-        r"|azure_deployment|azure_ad_token|api_type\s*=\s*[\"']azure",
+        r"|azure_deployment|azure_ad_token|api_type\s*=\s*[\"']azure|@ai-sdk/azure|createazure\("
+        # Semantic Kernel's Python connectors: AzureChatCompletion, AzureTextEmbedding, ...
+        r"|\bazure(?:chat|text|audio)(?:completion|embedding|prompt|to)",
     ),
-    ("azure-openai", False, r"\bazure\b"),
+    ("azure-openai", False, r"\bazure\b|azurekeycredential"),
     ("openrouter", True, r"openrouter\.ai|openrouter_api_key|chatopenrouter"),
     ("openrouter", False, r"\bopenrouter\b"),
     (
         "openai",
         True,
-        r"\bopenai\(|chatopenai\(|openai_api_key|api\.openai\.com",
+        r"\bopenai\(|chatopenai\(|openai_api_key|api\.openai\.com|@ai-sdk/openai|createopenai\("
+        r"|" + _connector("openai"),
     ),
     ("openai", False, r"[\"']openai[\"']|\bopenai (?:api|sdk)\b"),
     (
         "anthropic",
         True,
         r"\banthropic\(|chatanthropic\(|anthropic_api_key|api\.anthropic\.com"
-        r"|claudesdkclient|claudecodeoptions|claude_agent_sdk",
+        r"|claudesdkclient|claudecodeoptions|claude_agent_sdk|@anthropic-ai/sdk|@ai-sdk/anthropic"
+        r"|" + _connector("anthropic"),
     ),
     ("anthropic", False, r"[\"']anthropic[\"']|\banthropic api\b"),
     (
         "mistral",
         True,
         r"\bmistral\(|mistralclient|chatmistralai|mistral_api_key|api\.mistral\.ai"
-        r"|from mistralai",
+        r"|from mistralai|@ai-sdk/mistral|" + _connector("mistral(?:ai)?"),
     ),
     ("cohere", True, r"cohere\.client|chatcohere|cohere_api_key|co_api_key|import cohere\b"),
     ("deepseek", True, r"api\.deepseek\.com|deepseek_api_key"),
@@ -223,33 +251,60 @@ def enclosing_call(text: str, pos: int, reach: int = 600) -> tuple[int, int] | N
     """``(start of the callee's line, end of the call)`` of the innermost unclosed ``(``
     before ``pos``; ``None`` when the id stands in no call (within ``reach`` characters,
     and never across a blank line)."""
+    opened = _opener(text, pos, "(", reach)
+    return None if opened < 0 else _through_closer(text, opened, pos + reach)
+
+
+def enclosing_mapping(text: str, pos: int, reach: int = 600) -> tuple[int, int] | None:
+    """Like :func:`enclosing_call`, for the mapping ``pos`` is a value of: a ``{`` after
+    ``:``, ``=``, ``(``, ``,`` or ``[`` (a JSON object, a dict or object literal), with the
+    line of its key; a ``{`` that opens a code block (after ``)``, a name, ``=>``) is none."""
+    opened = _opener(text, pos, "{", reach)
+    if opened < 0:
+        return None
+    before = text[max(0, opened - 200) : opened].rstrip()
+    if (before and before[-1] not in ":=(,[") or before.endswith("=>"):
+        return None
+    return _through_closer(text, opened, pos + reach)
+
+
+def _opener(text: str, pos: int, opener: str, reach: int) -> int:
+    """Where the innermost ``opener`` still open at ``pos`` stands; -1 when none is (within
+    ``reach`` characters back, not across a blank line)."""
     depth: list[str] = []
-    opened = -1
     for match in reversed(list(_BRACKET.finditer(text, max(0, pos - reach), pos))):
         char = match.group()
         if char[0] == "\n":
-            return None
+            return -1
         if char in _OPEN_BRACKETS:
             depth.append(_OPEN_BRACKETS[char])
         elif depth and depth[-1] == char:
             depth.pop()
-        elif char == "(":
-            opened = match.start()
-            break
-    if opened < 0:
-        return None
+        elif char == opener:
+            return match.start()
+    return -1
+
+
+def _through_closer(text: str, opened: int, limit: int) -> tuple[int, int]:
+    """``(start of the opener's line, end of its closer)`` (or ``limit``, when it is not
+    closed before that)."""
     start = text.rfind("\n", 0, opened) + 1
+    opener = text[opened]
+    closer = _CLOSERS[opener]
     level = 0
-    limit = min(len(text), pos + reach)
+    limit = min(len(text), limit)
     for match in _BRACKET.finditer(text, opened, limit):
         char = match.group()
-        if char == "(":
+        if char == opener:
             level += 1
-        elif char == ")":
+        elif char == closer:
             level -= 1
             if level == 0:
                 return start, match.end()
     return start, limit
+
+
+_CLOSERS = {"(": ")", "{": "}"}
 
 
 _RECEIVER = re.compile(r"([A-Za-z_]\w*)(?:\.\w+)+\s*\($")
@@ -399,20 +454,28 @@ def collect(
 
 
 def _call_and_uses(index: TextEvidence, start: int, end: int, out: list[Evidence]) -> None:
-    """The ``call``, ``client`` and ``use`` levels of :func:`collect`."""
+    """The ``call``, ``client``, ``mapping`` and ``use`` levels of :func:`collect`."""
     text = index.text
     call = enclosing_call(text, start)
+    mapping = enclosing_mapping(text, start)
+    if mapping is not None and (call is None or mapping[1] < call[1]):
+        out += _nearest("mapping", index, mapping, start)  # inside the call: nearer
+        mapping = None
     if call is not None:
         out += _nearest("call", index, call, start)
         paren = text.rfind("(", call[0], start)
         receiver = receiver_scope(text, call[0], paren) if paren >= 0 else None
         if receiver is not None:
             out += _nearest("client", index, receiver, start)
+    if mapping is not None:
+        out += _nearest("mapping", index, mapping, start)
     name = assigned_name(text, start)
     if name is not None and len(name) > 2:
         uses = word_positions(text, name, end, end + _USE_REACH)
         for where in itertools.islice(uses, 5):
             scope = enclosing_call(text, where)
+            if scope is None and _REASSIGNED.match(text, where + len(name)):
+                break  # `modelId = "…"` again (the next test, the next function): another value
             if scope is not None:
                 out += _nearest("use", index, scope, where)
                 paren = text.rfind("(", scope[0], where)
@@ -421,42 +484,67 @@ def _call_and_uses(index: TextEvidence, start: int, end: int, out: list[Evidence
                     out += _nearest("use", index, receiver, where)
 
 
+#: What follows a variable given a new value: `` = …``, ``: str = …`` (not ``==``).
+_REASSIGNED = re.compile(r"[ \t]*(?::[^=\n]*)?=(?!=)")
 #: How far before and after a token any of its scopes can reach (characters).
 _BACK = _CLIENT_REACH + 600 + 120
 _AHEAD = _USE_REACH + 600
 
 
-_PATH_WORD = re.compile(r"(?<![a-z])(azure|bedrock|vertex(?:_?ai)?|openrouter|ollama)(?![a-z])")
-_PATH_PLATFORM = {"azure": "azure-openai", "ollama": "local", "openrouter": "openrouter"}
+#: Words of a path that name a platform (``tests/cassettes/azure/…``, ``Connectors.AzureOpenAI``).
+_PATH_WORDS = (
+    ("azure(?:_?openai)?", "azure-openai"),
+    ("bedrock", "bedrock"),
+    ("vertex(?:_?ai)?", "vertex"),
+    ("openrouter", "openrouter"),
+    ("ollama", "local"),
+    ("openai", "openai"),
+)
+_PATH_WORD = re.compile(
+    "(?<![a-z])(?:" + "|".join(f"({word})" for word, _ in _PATH_WORDS) + ")(?![a-z])"
+)
 
 
 def path_evidence(rel: str) -> tuple[Evidence, ...]:
-    """Platforms a file's path names (``tests/cassettes/azure/…``, ``bedrock/agents.py``)."""
-    found = dict.fromkeys(m.group(1) for m in _PATH_WORD.finditer(rel.lower()))
-    return tuple(
-        ("path", _PATH_PLATFORM.get(w, "vertex" if w.startswith("vertex") else w), 0, w)
-        for w in found
-    )
+    """Platforms a file's path names, each once, with the word that names it."""
+    found: dict[str, str] = {}
+    for match in _PATH_WORD.finditer(rel.lower()):
+        found.setdefault(_PATH_WORDS[(match.lastindex or 1) - 1][1], match.group())
+    return tuple(("path", platform, 0, word) for platform, word in found.items())
+
+
+#: Google's SDKs pointed at Vertex: ``genai.Client(vertexai=True)``, ``{vertexai: true}``,
+#: ``GOOGLE_GENAI_USE_VERTEXAI``, the ``vertexai`` module (not a connector class that names
+#: Vertex, such as .NET's ``AddGoogleVertexAIChatClient`` beside its Gemini API twin, nor
+#: a logo's URL).
+VERTEX_SWITCH = re.compile(
+    r"vertexai\s*[=:]\s*true|use_?vertexai|vertexai\.init|(?:import|from) vertexai"
+    r"|enterprise\s*=\s*true",
+    re.I,
+)
 
 
 def file_evidence(index: TextEvidence) -> tuple[Evidence, ...]:
-    """Strong evidence anywhere in the text (one entry per platform: its first occurrence)."""
-    first: dict[str, tuple[int, str]] = {}
+    """Strong evidence anywhere in the text: one entry per platform (its first occurrence),
+    and the first :data:`VERTEX_SWITCH` when another piece came first."""
     text = index.text
-    for at, stop, platform, strong in index.hits:
-        if strong and platform not in first:
-            first[platform] = (at, text[at:stop])
-    return _file_level(first, index.line)
+    return _file_level(
+        ((platform, at, text[at:stop]) for at, stop, platform, strong in index.hits if strong),
+        index.line,
+    )
 
 
 def raw_file_evidence(text: str, line_of: LineOf) -> tuple[Evidence, ...]:
     """:func:`file_evidence` of a text with no index (a notebook's raw JSON)."""
-    first: dict[str, tuple[int, str]] = {}
-    for platform, at, snippet in _strong_matches(text):
-        first.setdefault(platform, (at, snippet))
-    return _file_level(first, line_of)
+    return _file_level(_strong_matches(text), line_of)
 
 
-def _file_level(first: dict[str, tuple[int, str]], line_of: LineOf) -> tuple[Evidence, ...]:
-    kept = reduce([(p, at, snippet) for p, (at, snippet) in first.items()])
+def _file_level(pieces: Iterable[tuple[str, int, str]], line_of: LineOf) -> tuple[Evidence, ...]:
+    first: dict[str, tuple[str, int, str]] = {}
+    for platform, at, snippet in pieces:
+        if platform not in first:
+            first[platform] = (platform, at, snippet)
+        elif platform == "vertex" and "switch" not in first and VERTEX_SWITCH.search(snippet):
+            first["switch"] = (platform, at, snippet)
+    kept = reduce(list(first.values()))
     return tuple(("file", p, line_of(at), snippet) for p, at, snippet in kept)
