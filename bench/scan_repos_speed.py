@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+# This checkout's recast (the ids for rg, --phases), not an installed one.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scan_eval import REPOS
@@ -75,7 +77,6 @@ def startup(runs: int) -> tuple[float, float]:
 
 def phases(tree: Path, runs: int) -> dict[str, float]:
     """CPU seconds of each phase of one scan of ``tree`` in this process (least of ``runs``)."""
-    sys.path.insert(0, str(ROOT / "src"))
     from scan_eval import AS_OF
 
     from recast.scan import ScanConfig, _scan
