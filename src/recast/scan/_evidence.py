@@ -33,6 +33,7 @@ text, so ``ChatBedrock`` and ``chatbedrock`` are one.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -150,7 +151,8 @@ def _compile(strong_only: bool) -> tuple[Any, list[str], list[bool]]:
 
 
 _ANY, _ANY_PLATFORMS, _ANY_STRONG = _compile(strong_only=False)
-_STRONG, _STRONG_PLATFORMS, _ = _compile(strong_only=True)
+#: Compiled on first use (only notebooks need it): 0.6 ms of every start-up otherwise.
+_strong = functools.cache(lambda: _compile(strong_only=True))
 
 #: When both occur in one scope, the first names the platform and the second is how it is
 #: reached: the OpenAI SDK pointed at OpenRouter, Azure or a local server, Google's SDK
@@ -213,10 +215,11 @@ def _strong_matches(text: str) -> Iterator[tuple[str, int, str]]:
     """``(platform, position, matched text)`` of the strong evidence in a whole text (the
     raw JSON of a notebook, whose cells are indexed apart)."""
     utf8 = Utf8(text)
-    for match in _STRONG.finditer(utf8.data):
+    pattern, platforms, _ = _strong()
+    for match in pattern.finditer(utf8.data):
         index = (match.lastindex or 1) - 1
         start, end = utf8.char(match.start()), utf8.char(match.end())
-        yield _STRONG_PLATFORMS[index], start, text[start:end]
+        yield platforms[index], start, text[start:end]
 
 
 def reduce(
