@@ -413,3 +413,19 @@ def test_notebook_outputs_only_when_asked(make_tree: TreeWriter, catalog: Catalo
     assert _findings(root, catalog) == []
     found = _findings(root, catalog, include_outputs=True)
     assert [(f.text, f.context, f.fails) for f in found] == [("gpt-4-0613", "data", False)]
+
+
+@pytest.mark.parametrize(
+    ("folder", "platform"),
+    [
+        ("samples/azure-openai", "azure-openai"),
+        ("src/Connectors.AzureOpenAI.Tests", "azure-openai"),
+        ("examples/azure_openai", "azure-openai"),
+        ("examples/openai", "openai"),
+    ],
+)
+def test_a_folder_that_names_a_platform(
+    make_tree: TreeWriter, catalog: Catalog, folder: str, platform: str
+) -> None:
+    found = _by_text(make_tree({f"{folder}/chat.py": 'MODEL = "gpt-4o"\n'}), catalog)["gpt-4o"]
+    assert (found.platform, _kind(found)) == (platform, "path")

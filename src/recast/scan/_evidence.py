@@ -496,7 +496,7 @@ _AHEAD = _USE_REACH + 600
 
 #: Words of a path that name a platform (``tests/cassettes/azure/…``, ``Connectors.AzureOpenAI``).
 _PATH_WORDS = (
-    ("azure(?:_?openai)?", "azure-openai"),
+    ("azure(?:[-_]?openai)?", "azure-openai"),
     ("bedrock", "bedrock"),
     ("vertex(?:_?ai)?", "vertex"),
     ("openrouter", "openrouter"),
