@@ -240,8 +240,8 @@ _encode_str: Any = json.encoder.encode_basestring
 
 def _finding_lines(findings: Sequence[Finding], result: ScanResult) -> list[str]:
     """One JSON line per finding, in order. A file in ``result.copies`` (a copy of another
-    file's content, judged alike) reuses that file's lines with its own path: crewAI's
-    51,471 findings are 7,500 distinct ones, and a line costs 18 us to write, 1 us to copy."""
+    file's content, judged alike) reuses that file's lines with its own path: of crewAI's
+    51,471 lines 15,547 are written, the rest copied (0.84 s -> 0.50 s)."""
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
         by_path.setdefault(finding.path, []).append(finding)
