@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scan_eval.py                  # score against bench/scan_eval/labels.csv
     .venv/bin/python bench/scan_eval.py --sheet todo.txt # write the sampled items still unlabelled
+    .venv/bin/python bench/scan_eval.py --split heldout --sheet todo.txt --blind  # no verdicts
     .venv/bin/python bench/scan_eval.py --errors         # also list every error (tuning set only)
 
 The trees are not committed: only their names, commit shas and the labels are
@@ -60,8 +61,10 @@ REPOS: tuple[tuple[str, str, str], ...] = (
     ("simonw/llm", "f3f4f29c6e5e623c3776cbf6455dda2345638214", "tune"),
     ("Aider-AI/aider", "5dc9490bb35f9729ef2c95d00a19ccd30c26339c", "tune"),
     ("crewAIInc/crewAI", "f4731f5025f861c78e3af0487cc80bf5e7c64782", "tune"),
-    ("stanfordnlp/dspy", "4ed377ee9110e912d4f5e1be43b317b87455053c", "heldout"),
-    ("microsoft/semantic-kernel", "b39d95a34435f4c1d55dd00c86120ce118d847e1", "heldout"),
+    ("stanfordnlp/dspy", "4ed377ee9110e912d4f5e1be43b317b87455053c", "tune"),
+    ("microsoft/semantic-kernel", "b39d95a34435f4c1d55dd00c86120ce118d847e1", "tune"),
+    ("microsoft/autogen", "027ecf0a379bcc1d09956d46d12d44a3ad9cee14", "heldout"),
+    ("langchain-ai/langchainjs", "62fc484b2a0d1ec5b8bebff4a8a0efe6300ada72", "heldout"),
 )
 
 _FAMILIES = (
@@ -328,8 +331,9 @@ _HINT_WORDS = (
 )
 
 
-def write_sheet(todo: list[tuple[Path, Item, Item | None]], out: Path) -> None:
-    """What a labeller needs per item: the line, two lines around it, recast's verdict."""
+def write_sheet(todo: list[tuple[Path, Item, Item | None]], out: Path, blind: bool = False) -> None:
+    """What a labeller needs per item: the line, two lines around it, recast's verdict (left
+    out with ``blind``, so the platform is judged from the file alone)."""
     with open(out, "w", encoding="utf-8") as handle:
         for tree, item, finding in todo:
             path = tree / item.path
@@ -345,7 +349,7 @@ def write_sheet(todo: list[tuple[Path, Item, Item | None]], out: Path) -> None:
                 all_lines = raw.split("\n")
                 first = max(0, item.line - 3)
                 lines = list(enumerate(all_lines[first : item.line + 1], first + 1))
-            verdict = f"{finding.platform} {finding.reason}" if finding else "-"
+            verdict = f"{finding.platform} {finding.reason}" if finding and not blind else "-"
             lowered = raw.lower()
             hints = " ".join(w for w in _HINT_WORDS if w in lowered)
             handle.write(f"@@@ {item.repo} {item.path}:{item.line} [{item.token}] {verdict}\n")
@@ -362,6 +366,7 @@ def main() -> int:
     parser.add_argument("--pool", type=int, default=40, help="pool items per repository")
     parser.add_argument("--findings", type=int, default=40, help="findings per repository")
     parser.add_argument("--sheet", help="write the unlabelled sampled items to this file")
+    parser.add_argument("--blind", action="store_true", help="the sheet without recast's verdicts")
     parser.add_argument("--split", choices=("tune", "heldout", "all"), default="all")
     parser.add_argument("--errors", action="store_true", help="list errors (tuning set only)")
     args = parser.parse_args()
@@ -406,7 +411,7 @@ def main() -> int:
         overall.add(score)
     print(overall.line("== all"))
     if args.sheet:
-        write_sheet(todo, Path(args.sheet))
+        write_sheet(todo, Path(args.sheet), args.blind)
         print(f"{len(todo)} items to label written to {args.sheet}")
     return 0
 

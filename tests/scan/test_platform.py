@@ -150,6 +150,87 @@ def test_a_platform_the_catalog_lacks_is_unknown_there_not_another_platform(
     )
 
 
+def test_a_logo_url_is_no_switch_to_vertex_and_the_env_switch_is(
+    make_tree: TreeWriter, catalog: Catalog
+) -> None:
+    head = 'LOGO = "https://example.com/icons/vertexai/logo.svg"\n\n'
+    call = 'model = ChatGoogleGenerativeAI(model="gemini-1.5-pro-002")\n'
+    plain = _by_text(make_tree({"a.py": head + "\n" + call}), catalog)
+    assert plain["gemini-1.5-pro-002"].platform == "gemini-api"
+    switched = head + "os.environ['GOOGLE_GENAI_USE_VERTEXAI'] = '1'\n\n" + call
+    found = _by_text(make_tree({"b.py": switched}), catalog)["gemini-1.5-pro-002"]
+    assert (found.platform, found.platform_reason) == ("vertex", "file: `USE_VERTEXAI` (line 3)")
+
+
+# --- 2b. connectors of other SDKs and frameworks ------------------------------------------
+
+
+def test_dotnet_connectors_name_their_platform(make_tree: TreeWriter, catalog: Catalog) -> None:
+    source = (
+        "var builder = Kernel.CreateBuilder()\n"
+        '    .AddAzureOpenAIChatCompletion(deploymentName: "gpt-4o-mini", endpoint: e, apiKey: k)\n'
+        '    .AddOpenAIChatCompletion(modelId: "gpt-4o", apiKey: key);\n'
+    )
+    found = _by_text(make_tree({"Program.cs": source}), catalog)
+    assert (found["gpt-4o-mini"].platform, _kind(found["gpt-4o-mini"])) == ("azure-openai", "call")
+    assert (found["gpt-4o"].platform, _kind(found["gpt-4o"])) == ("openai", "call")
+
+
+def test_java_and_typescript_connectors(make_tree: TreeWriter, catalog: Catalog) -> None:
+    java = (
+        'var a = OpenAiChatModel.builder().modelName("gpt-4o").build();\n\n'
+        'var b = AzureOpenAiChatModel.builder().deploymentName("gpt-4o-mini").build();\n'
+    )
+    found = _by_text(make_tree({"App.java": java}), catalog)
+    assert (found["gpt-4o"].platform, found["gpt-4o-mini"].platform) == ("openai", "azure-openai")
+    ts = (
+        "import { createAzure } from '@ai-sdk/azure';\n"
+        "const azure = createAzure({ resourceName: 'r' });\n"
+        "const result = await generateText({ model: azure('gpt-4o'), prompt });\n"
+    )
+    found = _by_text(make_tree({"chat.ts": ts}), catalog)
+    assert found["gpt-4o"].platform == "azure-openai"
+
+
+def test_a_settings_key_names_the_mapping_it_opens(make_tree: TreeWriter, catalog: Catalog) -> None:
+    settings = (
+        '{\n  "AzureOpenAI": {\n    "Endpoint": "",\n    "DeploymentName": "gpt-4o-mini"\n  },\n'
+        '  "OpenAI": {\n    "ModelId": "gpt-4o",\n    "ApiKey": ""\n  },\n'
+        '  "AzureOpenAIEmbeddings": {\n    "DeploymentName": "text-embedding-3-small"\n  }\n}\n'
+    )
+    found = _by_text(make_tree({"appsettings.json": settings}), catalog)
+    assert (found["gpt-4o-mini"].platform, _kind(found["gpt-4o-mini"])) == (
+        "azure-openai",
+        "mapping",
+    )
+    assert (found["gpt-4o"].platform, _kind(found["gpt-4o"])) == ("openai", "mapping")
+
+
+def test_a_variable_given_a_new_value_is_another_reference(
+    make_tree: TreeWriter, catalog: Catalog
+) -> None:
+    source = (
+        "public void GeminiApi()\n{\n"
+        '    string modelId = "gemini-1.5-pro-002";\n'
+        "    builder.AddGoogleAIGeminiChatCompletion(modelId, apiKey);\n}\n\n"
+        "public void Vertex()\n{\n"
+        '    string modelId = "gemini-1.0-pro-002";\n'
+        '    builder.AddVertexAIGeminiChatCompletion(modelId, bearerKey, location: "l");\n}\n'
+    )
+    found = _by_text(make_tree({"Tests.cs": source}), catalog)
+    first = found["gemini-1.5-pro-002"]
+    assert (first.platform, _kind(first)) == ("gemini-api", "use")
+    assert found["gemini-1.0-pro-002"].platform == "vertex"
+
+
+def test_a_csharp_variable_named_model_id_is_not_bedrock(
+    make_tree: TreeWriter, catalog: Catalog
+) -> None:
+    source = 'string modelId = "claude-3-sonnet-20240229";\nvar x = Use(modelId);\n'
+    finding = _by_text(make_tree({"A.cs": source}), catalog)["claude-3-sonnet-20240229"]
+    assert finding.platform == "anthropic"
+
+
 # --- 3. id forms ---------------------------------------------------------------------------
 
 
@@ -332,3 +413,19 @@ def test_notebook_outputs_only_when_asked(make_tree: TreeWriter, catalog: Catalo
     assert _findings(root, catalog) == []
     found = _findings(root, catalog, include_outputs=True)
     assert [(f.text, f.context, f.fails) for f in found] == [("gpt-4-0613", "data", False)]
+
+
+@pytest.mark.parametrize(
+    ("folder", "platform"),
+    [
+        ("samples/azure-openai", "azure-openai"),
+        ("src/Connectors.AzureOpenAI.Tests", "azure-openai"),
+        ("examples/azure_openai", "azure-openai"),
+        ("examples/openai", "openai"),
+    ],
+)
+def test_a_folder_that_names_a_platform(
+    make_tree: TreeWriter, catalog: Catalog, folder: str, platform: str
+) -> None:
+    found = _by_text(make_tree({f"{folder}/chat.py": 'MODEL = "gpt-4o"\n'}), catalog)["gpt-4o"]
+    assert (found.platform, _kind(found)) == (platform, "path")

@@ -150,6 +150,10 @@ class ScanResult:
     #: ``--strict``: a file the scan could not read (binary, too large, unreadable,
     #: malformed) makes the exit code 2 instead of being only listed.
     strict: bool = False
+    #: ``path -> source``: the findings of ``path`` are those of ``source`` (the same
+    #: content, judged alike) with the path changed; renderers may reuse ``source``'s
+    #: rendering. Empty unless the scan found copies.
+    copies: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

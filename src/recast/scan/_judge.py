@@ -41,7 +41,7 @@ from recast.catalog import (
     resolve,
 )
 from recast.scan._config import ScanConfig
-from recast.scan._evidence import path_evidence
+from recast.scan._evidence import Evidence, path_evidence
 from recast.scan._find import ALL, Candidate, FileScan
 from recast.scan._finding import (
     CODES,
@@ -203,6 +203,10 @@ class Judge:
         self.root = root
         self._cache: dict[str, _Resolved] = {}
         self._verdicts: dict[tuple[str, str, Choice], Any] = {}
+        #: (content, hint, path evidence) -> the findings of the first file judged so.
+        self._files: dict[tuple[object, ...], tuple[list[Finding], int, str]] = {}
+        #: ``path -> source`` of every file given the findings of another (``ScanResult``).
+        self.copies: dict[str, str] = {}
         #: Code and config files of this scan with strong evidence, per platform (``repo``).
         self.repo: dict[str, int] = {}
 
@@ -348,16 +352,34 @@ class Judge:
         return full[len(prefix) :].replace(os.sep, "/") if full.startswith(prefix) else rel
 
     def judge_file(self, scan: FileScan) -> tuple[list[Finding], int]:
-        """Findings of one file, and how many were suppressed inline."""
+        """Findings of one file, and how many were suppressed inline.
+
+        A file with the content of one judged before, and the same hint and path evidence,
+        gets that file's findings with its own path (crewAI: 8,648 files with candidates,
+        1,305 distinct; a copy costs 1 us a finding, judging one 13 us)."""
+        hint = self.config.platform_for(self._config_relative(scan.rel))
+        paths = path_evidence(scan.rel)
+        key = (scan.content, hint, paths) if scan.content is not None else None
+        first = self._files.get(key) if key is not None else None
+        if first is not None:
+            self.copies[scan.rel] = first[2]
+            return [_moved(finding, scan.rel) for finding in first[0]], first[1]
+        findings, suppressed = self._judge_all(scan, hint, paths)
+        if key is not None:
+            self._files[key] = (findings, suppressed, scan.rel)
+        return findings, suppressed
+
+    def _judge_all(
+        self, scan: FileScan, hint: str | None, paths: tuple[Evidence, ...]
+    ) -> tuple[list[Finding], int]:
         findings: list[Finding] = []
         suppressed = 0
-        hint = self.config.platform_for(self._config_relative(scan.rel))
         for candidate in scan.candidates:
             if candidate.context == "docs" and not self.config.include_docs:
                 continue
             if candidate.context == "comment" and not self.config.include_comments:
                 continue
-            finding = self._judge(scan, candidate, hint)
+            finding = self._judge(scan, candidate, hint, paths)
             if finding is None:
                 continue
             if _is_ignored(candidate.ignore, finding):
@@ -366,7 +388,9 @@ class Judge:
             findings.append(finding)
         return findings, suppressed
 
-    def _judge(self, scan: FileScan, candidate: Candidate, hint: str | None) -> Finding | None:
+    def _judge(
+        self, scan: FileScan, candidate: Candidate, hint: str | None, paths: tuple[Evidence, ...]
+    ) -> Finding | None:
         resolved = self._resolve(candidate.query)
         choice = choose(
             implied=resolved.implied,
@@ -377,7 +401,7 @@ class Judge:
             hint=hint,
             evidence=candidate.evidence,
             file_evidence=scan.file_evidence if candidate.context not in _PROSE else None,
-            path_evidence=path_evidence(scan.rel),
+            path_evidence=paths,
             repo=self.repo,
         )
         if candidate.local_only and choice.platform != "local":
@@ -503,6 +527,16 @@ class Judge:
             "fix_text": None,
             "platform_candidates": candidates,
         }
+
+
+def _moved(finding: Finding, path: str) -> Finding:
+    """``finding`` at ``path``: ``dataclasses.replace`` runs ``__init__`` again (8 us); a
+    copy of the fields is 1 us, and the new object is as frozen as the old one."""
+    moved = object.__new__(Finding)
+    fields = moved.__dict__
+    fields.update(finding.__dict__)
+    fields["path"] = path
+    return moved
 
 
 def _unlisted(status: Status, model: str | None, choice: Choice) -> dict[str, Any]:

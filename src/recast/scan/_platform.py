@@ -5,7 +5,7 @@ The order (docs/scan.md, "Platform"):
 1. ``form``: the id says it (``bedrock/…``, ``us.anthropic…-v1:0``, an ARN, ``…@2024…``,
    ``models/…``, ``ollama/…``);
 2. ``hint``: ``--platform`` or ``[tool.recast.platforms]`` for the file;
-3. the nearest evidence (``call``, ``client``, ``use``, ``block``, ``cell``; see
+3. the nearest evidence (``call``, ``client``, ``mapping``, ``use``, ``block``, ``cell``; see
    ``_evidence.py``) that names a platform the id can be served on;
 4. ``file``: strong evidence anywhere in a code or config file; when it names two or more
    such platforms the reference is ``ambiguous`` and every candidate is reported;
@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from recast.catalog import platform_rank
-from recast.scan._evidence import Evidence
+from recast.scan._evidence import VERTEX_SWITCH, Evidence
 
 REPO_MIN_FILES = 3
 REPO_RATIO = 3
@@ -50,9 +50,9 @@ def _said(item: Evidence) -> str:
 
 
 def _vertex_switch(evidence: Sequence[Evidence]) -> Evidence | None:
-    """``GOOGLE_GENAI_USE_VERTEXAI`` / ``vertexai=True`` anywhere: Google's SDK calls Vertex."""
+    """A :data:`VERTEX_SWITCH` anywhere: Google's SDK calls Vertex."""
     for item in evidence:
-        if item[1] == "vertex" and "vertexai" in item[3].lower().replace("_", ""):
+        if item[1] == "vertex" and VERTEX_SWITCH.search(item[3]):
             return item
     return None
 

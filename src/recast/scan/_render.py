@@ -12,6 +12,7 @@ The JSON schema (``schema_version`` :data:`JSON_SCHEMA_VERSION`) is documented i
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import sys
@@ -80,8 +81,12 @@ def _visible(result: ScanResult, show_active: bool) -> list[Finding]:
     return sorted_findings(findings)
 
 
+@functools.lru_cache(maxsize=4096)
 def _posix(path: str, root: str = "") -> str:
-    """A finding's path relative to the scan root, with forward slashes and no ``./``."""
+    """A finding's path relative to the scan root, with forward slashes and no ``./``.
+
+    Cached: a file's findings share its path, and the ``Path`` parse cost 14 µs a finding
+    (0.7 s of crewAI's 51,000)."""
     text = path.replace("\\", "/")
     if root and Path(text).is_absolute():
         with contextlib.suppress(ValueError):
@@ -173,6 +178,12 @@ def finding_dict(finding: Finding, root: str = "") -> dict[str, Any]:
 def result_dict(result: ScanResult, *, show_active: bool = True) -> dict[str, Any]:
     """The whole scan as JSON-ready data (``--format json``)."""
     findings = _visible(result, show_active)
+    return _document(result, findings, [finding_dict(f, result.root) for f in findings])
+
+
+def _document(
+    result: ScanResult, findings: Sequence[Finding], entries: list[dict[str, Any]]
+) -> dict[str, Any]:
     models = {(f.model or f.text) for f in findings}
     return {
         "schema_version": JSON_SCHEMA_VERSION,
@@ -197,7 +208,7 @@ def result_dict(result: ScanResult, *, show_active: bool = True) -> dict[str, An
                 for context in ("code", "config", "comment", "docs")
             },
         },
-        "findings": [finding_dict(f, result.root) for f in findings],
+        "findings": entries,
         "skipped": [
             {"path": _posix(s.path, result.root), "reason": s.reason}
             for s in sorted(result.skipped, key=lambda s: s.path)
@@ -210,10 +221,54 @@ def result_dict(result: ScanResult, *, show_active: bool = True) -> dict[str, An
 
 
 def _render_json(result: ScanResult, show_active: bool) -> str:
-    return (
-        json.dumps(result_dict(result, show_active=show_active), indent=2, ensure_ascii=False)
-        + "\n"
-    )
+    """The document indented, each finding on one line of its own.
+
+    ``json.dumps(indent=2)`` runs the pure-Python encoder: crewAI's 51,000 findings took
+    1.3 s, 40 lines each. One line per finding goes through the C encoder, and a finding
+    stays one line for ``grep``."""
+    findings = _visible(result, show_active)
+    text = json.dumps(_document(result, findings, []), indent=2, ensure_ascii=False)
+    if findings:
+        lines = ",".join("\n    " + line for line in _finding_lines(findings, result))
+        text = text.replace('\n  "findings": [],', f'\n  "findings": [{lines}\n  ],', 1)
+    return text + "\n"
+
+
+_LINE: Any = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, None, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
+)
+_encode_str: Any = json.encoder.encode_basestring
+
+
+def _finding_lines(findings: Sequence[Finding], result: ScanResult) -> list[str]:
+    """One JSON line per finding, in order. A file in ``result.copies`` (a copy of another
+    file's content, judged alike) reuses that file's lines with its own path: of crewAI's
+    51,471 lines 15,547 are written, the rest copied (0.84 s -> 0.50 s)."""
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    done: dict[str, list[str]] = {}
+
+    def lines_of(path: str) -> list[str]:
+        lines = done.get(path)
+        if lines is None:
+            group = by_path[path]
+            source = result.copies.get(path)
+            if source is not None and len(by_path.get(source, ())) == len(group):
+                old = len(_path_head(source, result.root))
+                new = _path_head(path, result.root)
+                lines = [new + line[old:] for line in lines_of(source)]
+            else:
+                lines = ["".join(_LINE(finding_dict(f, result.root), 0)) for f in group]
+            done[path] = lines
+        return lines
+
+    return [line for path in by_path for line in lines_of(path)]
+
+
+def _path_head(path: str, root: str) -> str:
+    """How a finding's JSON line starts (``finding_dict`` puts ``path`` first)."""
+    return '{"path": ' + str(_encode_str(_posix(path, root)))
 
 
 # --------------------------------------------------------------------------- SARIF

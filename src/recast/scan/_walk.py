@@ -444,14 +444,19 @@ def read_bytes(path: str, max_bytes: int) -> tuple[bytes | None, str | None]:
             return None, "not a regular file"
         if info.st_size > max_bytes:
             return None, f"larger than {max_bytes // (1024 * 1024)} MB ({info.st_size} bytes)"
+        # Ask for the size fstat gave plus one byte (a file that grew meanwhile is read on
+        # up to the cap): a read of max_bytes allocates that much first, and the page
+        # faults of 5 MB per file cost crewAI's 27,000 files 0.5 s of system time.
         if info.st_size <= _BINARY_SNIFF:
-            data = os.read(fd, max_bytes + 1)  # one call: small files are read whole
+            data = os.read(fd, info.st_size + 1)  # one call: small files are read whole
         else:
             # Sniff the head first: a binary file is never read past its first 8 KiB.
             data = os.read(fd, _BINARY_SNIFF)
             if sniff_binary(data):
                 return None, "binary"
-            data += os.read(fd, max_bytes + 1 - len(data))
+            data += os.read(fd, info.st_size + 1 - len(data))
+        if len(data) > info.st_size:
+            data += os.read(fd, max(0, max_bytes + 1 - len(data)))
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})"
     finally:
